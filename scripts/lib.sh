@@ -1,0 +1,43 @@
+# Shared by scripts/test and scripts/demo: the development virtualenv and the collection view.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${LOCKSTEP_CACHE:-$ROOT/.cache}
+VENV=${LOCKSTEP_VENV:-$ROOT/.venv}
+COLLECTIONS=$CACHE/collections
+VIEW=$COLLECTIONS/ansible_collections/lockstep/poetry
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
+export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
+export PY_COLORS=${PY_COLORS:-0}
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Python tools live in a local virtualenv pinned by requirements-dev.txt; reinstalled only when
+# that file changes.
+ensure_venv() {
+  command -v python3 >/dev/null || die "python3 is missing: apt-get install python3 python3-venv"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed: apt-get install python3-venv"
+  fi
+  local stamp="$VENV/.requirements.sha256" want
+  want=$(cat "$ROOT/requirements-dev.txt" "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing development requirements into $VENV"
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt" || die "pip install failed"
+    echo "$want" >"$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+# ansible-test and Ansible's collection loader want the tree at
+# ansible_collections/lockstep/poetry: keep a copy of the working tree (tracked files and new
+# ones git does not ignore) there, refreshed on every run.
+sync_view() {
+  rm -rf "$VIEW"
+  mkdir -p "$VIEW"
+  (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
+    xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0' | tar -c --null -T - -f -) | tar -x -C "$VIEW"
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Real target hosts for the test suite: a Docker engine that keeps every container on the host's
+# network (so all test traffic stays on loopback) and Debian images built locally with
+# debootstrap, since no registry serves images here.
+#
+#   tests/testbed/hosts.sh engine            start the engine if it is not running
+#   tests/testbed/hosts.sh images [CODENAME] build local/debian:CODENAME (default: all supported)
+#
+# Images carry systemd so that one image serves both plain and service-managing scenarios.
+set -euo pipefail
+
+CODENAMES=(bullseye bookworm trixie)
+# Bump when the recipe below changes; images with another value are rebuilt.
+RECIPE=3
+PACKAGES=python3,python3-apt,sudo,ca-certificates,systemd,systemd-sysv,dbus,procps,curl
+STATE_DIR=${LOCKSTEP_TESTBED_DIR:-/var/tmp/lockstep-testbed}
+
+log() { printf '[testbed] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "$1 needs root (or a running Docker engine and images built by root)."
+}
+
+apt_install() {
+  local missing=()
+  for cmd_pkg in "$@"; do
+    command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || missing+=("${cmd_pkg##*:}")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  need_root "installing ${missing[*]}"
+  log "installing ${missing[*]} from Debian packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+engine() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  apt_install docker:docker.io dockerd:docker.io
+  need_root "starting the Docker engine"
+  mkdir -p "$STATE_DIR"
+  log "starting dockerd (no bridge: containers use the host network)"
+  nohup dockerd --bridge=none --iptables=false >"$STATE_DIR/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  die "dockerd did not start; see $STATE_DIR/dockerd.log"
+}
+
+debian_mirror() {
+  local uri
+  uri=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources \
+    /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}')
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+image() {
+  local codename=$1 tag="local/debian:$1" rootfs mirror
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "lockstep.recipe" }}' "$tag" 2>/dev/null)" = "$RECIPE" ]; then
+    return 0
+  fi
+  apt_install debootstrap:debootstrap
+  need_root "building $tag"
+  mirror=$(debian_mirror)
+  rootfs=$(mktemp -d "/var/tmp/rootfs-$codename.XXXXXX")
+  trap 'rm -rf "$rootfs"' RETURN
+  log "building $tag with debootstrap from $mirror"
+  debootstrap --variant=minbase --include="$PACKAGES" "$codename" "$rootfs" "$mirror" \
+    >"$rootfs.log" 2>&1 || { tail -20 "$rootfs.log" >&2; die "debootstrap $codename failed"; }
+  rm -f "$rootfs.log"
+  local security="${mirror%/debian*}/debian-security"
+  local suites="$codename $codename-updates"
+  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+deb $mirror $codename main
+deb $mirror $codename-updates main
+deb $security $codename-security main
+SOURCES
+  # Trust what the host trusts (a TLS-intercepting proxy or a private CA for package mirrors).
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
+  chroot "$rootfs" update-ca-certificates >/dev/null 2>&1 || true
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import \
+    --change "LABEL lockstep.recipe=$RECIPE" \
+    --change 'CMD ["/lib/systemd/systemd"]' - "$tag" >/dev/null
+  log "built $tag"
+}
+
+case "${1:-}" in
+  engine) engine ;;
+  images)
+    engine
+    shift
+    for codename in "${@:-${CODENAMES[@]}}"; do image "$codename"; done
+    ;;
+  *) echo "usage: $0 engine|images [CODENAME...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# A Poetry of a given version on the controller, for integration tests and benchmarks:
+#   tests/testbed/poetry.sh VERSION DIR     ->  DIR/bin/poetry
+# Reused when already there. (Target hosts get Poetry from the lockstep.poetry.poetry role.)
+set -euo pipefail
+version=$1 dir=$2
+if [ -x "$dir/bin/poetry" ] && "$dir/bin/poetry" --version 2>/dev/null | grep -q "version $version)"; then
+  exit 0
+fi
+echo "[testbed] installing Poetry $version into $dir" >&2
+rm -rf "$dir"
+python3 -m venv "$dir"
+"$dir/bin/pip" install -q --disable-pip-version-check "poetry==$version" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+"$dir/bin/poetry" --version >/dev/null
