@@ -4,10 +4,12 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${LOCKSTEP_CACHE:-$ROOT/.cache}
 VENV=${LOCKSTEP_VENV:-$ROOT/.venv}
-COLLECTIONS=$CACHE/collections
+# The collection view must lie outside any git checkout: inside one, ansible-test asks git which
+# files exist, and git ignores the view. One view per cache directory.
+COLLECTIONS=${TMPDIR:-/tmp}/lockstep-poetry-$(id -u)-$(printf %s "$CACHE" | sha1sum | cut -c1-10)
 VIEW=$COLLECTIONS/ansible_collections/lockstep/poetry
 export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
-export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
+export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 export PY_COLORS=${PY_COLORS:-0}
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -30,6 +32,17 @@ ensure_venv() {
     echo "$want" >"$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
+  ensure_ansible_test_bootstrap
+}
+
+# ansible-test bootstraps pip into its per-test virtualenvs with a script it downloads from its
+# own file host; where that host is unreachable it uses a cached copy, which we provide.
+ensure_ansible_test_bootstrap() {
+  local version cache
+  version=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
+import types; print(g(types.SimpleNamespace(version="3.11"))["pip"])')
+  cache=~/.ansible/test/cache/get_pip_${version//./_}.py
+  [ -f "$cache" ] || install -D -m 0644 "$ROOT/tests/testbed/get_pip_shim.py" "$cache"
 }
 
 # ansible-test and Ansible's collection loader want the tree at

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A real private package index for the tests: pypiserver with an htpasswd file on 127.0.0.1.
 
     index.py start --dir DIR      start it (or keep the running one), publish the test packages
@@ -163,7 +162,7 @@ def start(directory):
         "packages": str(packages),
         "private_packages": PRIVATE_PACKAGES,
     }
-    for _ in range(100):
+    for _attempt in range(100):
         if status(state["simple_url"]) == 401:
             break
         if process.poll() is not None:
