@@ -1,0 +1,373 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Poetry's configuration files and the settings they hold, as Poetry 1.8 and 2.x know them.
+
+- Where the files are: ``config_dir()`` (the config_dir option > POETRY_CONFIG_DIR > the
+  platform's user config dir), ``config_file()`` and ``auth_file()`` in it, and
+  ``project_config_file()`` (a project's poetry.toml).
+- Which settings exist and how Poetry stores them: ``find_setting(name)`` returns a ``Setting``
+  whose ``keys`` are the TOML table path and whose ``normalize(value)`` gives the value the way
+  ``poetry config NAME VALUE`` would store it (bool, int, string, list, table).
+- What is secret: ``is_secret()`` and ``redact()`` for reporting settings; ``check_url()`` refuses
+  URLs with embedded credentials.
+
+Private to this collection: no compatibility promise.
+"""
+
+import json
+import os
+import pathlib
+import re
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
+
+CONFIG_FILE = "config.toml"
+AUTH_FILE = "auth.toml"
+PROJECT_FILE = "poetry.toml"
+
+CREDENTIALS_MODULE = "lockstep.poetry.credentials"
+REDACTED = "********"
+
+# Poetry versions a setting exists in; the table covers 1.8.x and 2.x up to 2.5.
+V1 = ("1.8",)
+V2 = ("2",)
+BOTH = V1 + V2
+
+
+class ConfigError(TomlError):
+    """A Poetry setting that cannot be stored: unknown, refused, or a value of the wrong type.
+
+    A TomlError, so that modules editing Poetry's files catch one exception type.
+    """
+
+
+def config_dir(override=None, environ=None):
+    """Poetry's configuration directory, chosen the way Poetry chooses it.
+
+    ``override`` (a module's config_dir option) wins, then POETRY_CONFIG_DIR, then the user
+    config dir of platformdirs: $XDG_CONFIG_HOME/pypoetry or ~/.config/pypoetry on Linux,
+    ~/Library/Application Support/pypoetry on macOS.
+    """
+    environ = os.environ if environ is None else environ
+    for candidate in (override, environ.get("POETRY_CONFIG_DIR")):
+        if candidate:
+            return os.path.expanduser(candidate)
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Application Support/pypoetry")
+    base = environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return os.path.join(base, "pypoetry")
+
+
+def config_file(directory):
+    """Global settings (``poetry config NAME VALUE``)."""
+    return os.path.join(directory, CONFIG_FILE)
+
+
+def auth_file(directory):
+    """Credentials and certificates (``poetry config http-basic.NAME ...``, ``certificates.*``)."""
+    return os.path.join(directory, AUTH_FILE)
+
+
+def project_config_file(project_path):
+    """A project's own settings (``poetry config --local NAME VALUE``)."""
+    return os.path.join(project_path, PROJECT_FILE)
+
+
+# Value kinds. Each turns what a task gives (YAML types, or strings as the CLI takes them) into
+# what Poetry writes to the file, and raises ValueError when the value does not fit.
+
+def canonicalize_name(name):
+    """A package name as PEP 503 normalizes it (what Poetry stores in package lists)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _boolean(value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in BOOLEANS_TRUE:
+        return True
+    if text in BOOLEANS_FALSE:
+        return False
+    raise ValueError("expected a boolean (true or false)")
+
+
+def _integer(minimum):
+    def normalize(value):
+        if isinstance(value, bool) or not re.match(r"^\s*-?\d+\s*$", str(value)):
+            raise ValueError("expected an integer")
+        number = int(str(value))
+        if number < minimum:
+            raise ValueError("expected an integer of at least %d" % minimum)
+        return number
+    return normalize
+
+
+def _string(value):
+    if isinstance(value, (dict, list, bool)) or value is None:
+        raise ValueError("expected a string")
+    return str(value)
+
+
+def _path(value):
+    # Poetry stores str(Path(value)): no trailing slash, no doubled ones; `~` stays as given.
+    return str(pathlib.PurePosixPath(_string(value)))
+
+
+def _url(value):
+    return check_url(_string(value))
+
+
+def _split_list(value):
+    """A list from a YAML list or from Poetry's comma-separated CLI form."""
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = value.split(",")
+    else:
+        raise ValueError("expected a list or a comma-separated string")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+_RESERVED_PACKAGE_POLICIES = (":all:", ":none:")
+
+
+def _package_policy(value):
+    """installer.no-binary and friends: true means [":all:"], false [":none:"], else names."""
+    try:
+        return [":all:"] if _boolean(value) else [":none:"]
+    except ValueError:
+        pass
+    names = _split_list(value)
+    if not names:
+        raise ValueError("expected true, false, :all:, :none: or a list of package names")
+    for name in names:
+        if name in _RESERVED_PACKAGE_POLICIES:
+            if len(names) > 1:
+                raise ValueError("%s cannot be combined with package names" % name)
+        elif not re.match(r"^[A-Za-z0-9._-]+$", name):
+            raise ValueError("%r is not a package name" % name)
+    # Poetry stores the names from a set, in no particular order: keep ours sorted so that
+    # comparisons (see Setting.same) and files are stable.
+    return sorted(set(name if name in _RESERVED_PACKAGE_POLICIES else canonicalize_name(name)
+                      for name in names))
+
+
+def _string_list(value):
+    names = _split_list(value)
+    if not names:
+        raise ValueError("expected a non-empty list")
+    return names
+
+
+def _build_config(value):
+    """installer.build-config-settings.PACKAGE: PEP 517 config settings, strings or lists."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("expected a mapping (or its JSON text)")
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of setting names to strings or lists of strings")
+    settings = {}
+    for key, item in value.items():
+        if isinstance(item, list) and all(isinstance(part, str) for part in item):
+            settings[str(key)] = list(item)
+        elif isinstance(item, str):
+            settings[str(key)] = item
+        else:
+            raise ValueError("the value of %s must be a string or a list of strings" % key)
+    return settings
+
+
+def _any(value):
+    # Plugin settings: whatever the plugin reads, stored with the type the task gave.
+    if value is None:
+        raise ValueError("expected a value")
+    return value
+
+
+KINDS = {
+    # name: (normalizer, words for messages and docs)
+    "bool": (_boolean, "boolean"),
+    "int>0": (_integer(1), "integer >= 1"),
+    "int>=0": (_integer(0), "integer >= 0"),
+    "str": (_string, "string"),
+    "path": (_path, "path"),
+    "url": (_url, "URL"),
+    "packages": (_package_policy, "list of package names, :all: or :none: (or true/false)"),
+    "list": (_string_list, "list of strings"),
+    "table": (_build_config, "mapping"),
+    "any": (_any, "any value"),
+}
+
+
+class Setting:
+    """One Poetry setting: its name, TOML path (keys), value kind and the Poetry versions that
+    know it (``"1.8"``, ``"2"``); ``note`` says what replaced a setting Poetry 2 dropped."""
+
+    def __init__(self, name, keys, kind, versions=BOTH, note=None):
+        self.name = name
+        self.keys = list(keys)
+        self.kind = kind
+        self.versions = versions
+        self.note = note
+
+    def normalize(self, value):
+        """The value as Poetry stores it; ConfigError when it does not fit the setting."""
+        normalizer, words = KINDS[self.kind]
+        try:
+            return normalizer(value)
+        except ValueError as error:
+            raise ConfigError("Invalid value %r for %s (a %s): %s" % (value, self.name, words, error))
+
+    def same(self, stored, wanted):
+        """Whether a stored value already means ``wanted`` (a normalized value)."""
+        if self.kind == "packages" and isinstance(stored, list):
+            return sorted(set(stored)) == wanted
+        return type(stored) is type(wanted) and stored == wanted
+
+    def __repr__(self):
+        return "Setting(%r, %r)" % (self.name, self.kind)
+
+
+def _known(name, kind, versions=BOTH, note=None):
+    return Setting(name, name.split("."), kind, versions, note)
+
+
+# Settings with a fixed name, from `poetry config` (unique_config_values) of Poetry 1.8.5 and
+# 2.5.1. Names that exist in one major version only are still accepted for the other: Poetry
+# ignores settings it does not know, and the module warns with `note`.
+KNOWN_SETTINGS = dict((setting.name, setting) for setting in [
+    _known("cache-dir", "path"),
+    _known("data-dir", "path", V2),
+    _known("virtualenvs.create", "bool"),
+    _known("virtualenvs.in-project", "bool"),
+    _known("virtualenvs.path", "path"),
+    _known("virtualenvs.prompt", "str"),
+    _known("virtualenvs.options.always-copy", "bool"),
+    _known("virtualenvs.options.system-site-packages", "bool"),
+    _known("virtualenvs.options.no-pip", "bool"),
+    _known("virtualenvs.options.no-setuptools", "bool", V1,
+           "Poetry 2.0 removed it: new virtualenvs no longer get setuptools."),
+    _known("virtualenvs.prefer-active-python", "bool", V1,
+           "Poetry 2.0 replaced it with virtualenvs.use-poetry-python (of opposite meaning)."),
+    _known("virtualenvs.use-poetry-python", "bool", V2),
+    _known("experimental.system-git-client", "bool", V1,
+           "Poetry 2.0 renamed it to system-git-client."),
+    _known("system-git-client", "bool", V2),
+    _known("installer.modern-installation", "bool", V1, "Poetry 2.0 removed it."),
+    _known("installer.parallel", "bool"),
+    _known("installer.max-workers", "int>0"),
+    _known("installer.no-binary", "packages"),
+    _known("installer.only-binary", "packages", V2),
+    _known("installer.re-resolve", "bool", V2),
+    _known("installer.builtin-uninstall", "bool", V2),
+    _known("requests.max-retries", "int>=0", V2),
+    _known("solver.lazy-wheel", "bool"),
+    _known("solver.min-release-age", "int>=0", V2),
+    _known("solver.min-release-age-exclude", "packages", V2),
+    _known("solver.min-release-age-exclude-source", "list", V2),
+    _known("warnings.export", "bool", V1, "Poetry 2.0 removed it with the bundled export plugin."),
+    _known("keyring.enabled", "bool"),
+    _known("python.installation-dir", "path", V2),
+])
+
+# Settings whose name carries a name of the user's: (pattern, description, how to build them).
+PATTERN_SETTINGS = [
+    (re.compile(r"^repositories\.(?P<name>.+)\.url$"), "repositories.<name>.url",
+     lambda match: Setting(match.group(0), ["repositories", match.group("name"), "url"], "url")),
+    (re.compile(r"^installer\.build-config-settings\.(?P<package>[^.]+)$"),
+     "installer.build-config-settings.<package>",
+     lambda match: Setting(
+         match.group(0),
+         ["installer", "build-config-settings", canonicalize_name(match.group("package"))],
+         "table", V2)),
+    (re.compile(r"^plugins\.(?P<plugin>[^.]+)\.(?P<key>.+)$"), "plugins.<plugin>.<key>",
+     lambda match: Setting(match.group(0), ["plugins", match.group("plugin")]
+                           + match.group("key").split("."), "any")),
+]
+
+# Keys Poetry keeps in auth.toml: the credentials module manages them, with no_log and mode 0600.
+CREDENTIAL_PREFIXES = ("http-basic.", "pypi-token.", "certificates.")
+
+
+def valid_names():
+    """Every setting name (fixed names, then the patterns), for error messages and docs."""
+    return sorted(KNOWN_SETTINGS) + [description for _, description, _ in PATTERN_SETTINGS]
+
+
+def find_setting(name):
+    """The Setting called ``name``; ConfigError for credentials and for unknown names."""
+    if name in KNOWN_SETTINGS:
+        return KNOWN_SETTINGS[name]
+    if name.startswith(CREDENTIAL_PREFIXES):
+        raise ConfigError(
+            "%s is stored in Poetry's auth.toml with the credentials and certificates of "
+            "repositories; manage it with %s" % (name, CREDENTIALS_MODULE))
+    for pattern, _, build in PATTERN_SETTINGS:
+        match = pattern.match(name)
+        if match:
+            return build(match)
+    hint = ""
+    if re.match(r"^repositories\.[^.]+$", name):
+        hint = " (a repository's URL is set with %s.url)" % name
+    raise ConfigError("Unknown Poetry setting %s%s. Valid settings: %s"
+                      % (name, hint, ", ".join(valid_names())))
+
+
+# Secrets, for reporting settings.
+
+_SECRET_KEY = re.compile(r"(^|[-_.])(password|passwd|token|secret|api[-_]?key|credentials?)$", re.I)
+
+
+def is_secret(name):
+    """Whether a dotted setting name holds a secret (credentials, tokens, passwords)."""
+    return name.startswith(("http-basic.", "pypi-token.")) or bool(_SECRET_KEY.search(name))
+
+
+def url_has_credentials(url):
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return "@" in parts.netloc
+
+
+def redact_url(url):
+    """The URL with any user:password@ replaced by REDACTED."""
+    if not isinstance(url, str) or not url_has_credentials(url):
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, "%s@%s" % (REDACTED, host), parts.path, parts.query,
+                       parts.fragment))
+
+
+def redact(settings, prefix=""):
+    """A copy of a (nested or flat) settings mapping with secret values and the credentials in
+    URLs replaced by REDACTED."""
+    redacted = {}
+    for key, value in settings.items():
+        name = prefix + key
+        if isinstance(value, dict):
+            redacted[key] = redact(value, name + ".")
+        elif is_secret(name) and value not in (None, ""):
+            redacted[key] = REDACTED
+        else:
+            redacted[key] = redact_url(value)
+    return redacted
+
+
+def check_url(url):
+    """The URL itself; ConfigError when it embeds credentials (user:password@host)."""
+    if url_has_credentials(url):
+        raise ConfigError(
+            "The URL %s embeds credentials: a URL is not a secret (it lands in pyproject.toml, "
+            "poetry.lock, logs and `poetry config --list`). Give the URL without them and set "
+            "the credentials with %s" % (redact_url(url), CREDENTIALS_MODULE))
+    return url

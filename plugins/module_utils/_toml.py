@@ -1,0 +1,239 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read TOML files, edit them without losing formatting, and write them atomically.
+
+Used for Poetry's config.toml and auth.toml, a project's poetry.toml and pyproject.toml.
+
+- ``load(path)`` returns plain Python data (dict, list, str, int, float, bool) through the first
+  parser that imports: tomllib (Python 3.11+), tomli, tomlkit.
+- ``load_document(path)`` returns a tomlkit document whose ``dumps()`` keeps comments, order and
+  layout; editing needs tomlkit (``HAS_TOMLKIT``; Debian 11 ships python3-tomlkit 0.6.0, so only
+  API that 0.6.0 has is used here).
+- ``get_path``/``set_path``/``remove_path`` address nested tables by a list of keys, the way
+  Poetry's ``a.b.c`` settings do.
+- ``write_atomic(path, text)`` replaces a file in one rename.
+
+Every failure raises ``TomlError``, which carries ``msg`` and ``path``. Private to this
+collection: no compatibility promise.
+"""
+
+import datetime
+import os
+import stat
+import tempfile
+import traceback
+
+try:
+    import tomllib as _reader
+except ImportError:
+    try:
+        import tomli as _reader
+    except ImportError:
+        _reader = None
+
+try:
+    import tomlkit
+    HAS_TOMLKIT = True
+    TOMLKIT_IMPORT_ERROR = None
+except ImportError:
+    tomlkit = None
+    HAS_TOMLKIT = False
+    TOMLKIT_IMPORT_ERROR = traceback.format_exc()
+
+HAS_TOML_READER = _reader is not None or HAS_TOMLKIT
+
+
+class TomlError(Exception):
+    """A TOML file that cannot be read, parsed or written."""
+
+    def __init__(self, msg, path=None):
+        super().__init__(msg)
+        self.msg = msg
+        self.path = path
+
+    def to_fail_kwargs(self):
+        kwargs = {"msg": self.msg}
+        if self.path is not None:
+            kwargs["path"] = self.path
+        return kwargs
+
+
+def _read_text(path, missing_ok):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise TomlError("%s does not exist" % path, path)
+    except (OSError, UnicodeDecodeError) as error:
+        raise TomlError("Cannot read %s: %s" % (path, error), path)
+
+
+def _plain(value):
+    """tomlkit items as the builtin types tomllib returns (tomlkit 0.6.0 has no unwrap())."""
+    if isinstance(value, dict):
+        return dict((str(key), _plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    # bool before int: bool is an int subclass. tomlkit's String, Integer and Float subclass the
+    # builtins; converting drops their formatting attributes.
+    for builtin in (bool, int, float, str, datetime.datetime, datetime.date, datetime.time):
+        if isinstance(value, builtin):
+            return value if type(value) is builtin else _copy_as(builtin, value)
+    return value
+
+
+def _copy_as(builtin, value):
+    if builtin is datetime.datetime:
+        return datetime.datetime(value.year, value.month, value.day, value.hour, value.minute,
+                                 value.second, value.microsecond, value.tzinfo)
+    if builtin is datetime.date:
+        return datetime.date(value.year, value.month, value.day)
+    if builtin is datetime.time:
+        return datetime.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    return builtin(value)
+
+
+def loads(text, path=None):
+    """Parse TOML text into plain Python data."""
+    try:
+        if _reader is not None:
+            return _reader.loads(text)
+        if HAS_TOMLKIT:
+            return _plain(tomlkit.parse(text))
+    except Exception as error:  # each parser has its own error class
+        raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
+    raise TomlError("Reading TOML needs tomllib (Python 3.11+), tomli or tomlkit", path)
+
+
+def load(path, missing_ok=False):
+    """The content of a TOML file as plain Python data; ``{}`` for a missing file if missing_ok."""
+    text = _read_text(path, missing_ok)
+    return {} if text is None else loads(text, path)
+
+
+def parse_document(text, path=None):
+    """Parse TOML text into a tomlkit document that keeps comments and layout."""
+    if not HAS_TOMLKIT:
+        raise TomlError("Editing TOML files needs the Python library tomlkit", path)
+    try:
+        return tomlkit.parse(text)
+    except Exception as error:  # tomlkit's ParseError and its subclasses, also ValueError
+        raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
+
+
+def load_document(path, missing_ok=False):
+    """A tomlkit document of the file; an empty one for a missing file if missing_ok."""
+    text = _read_text(path, missing_ok)
+    return parse_document("" if text is None else text, path)
+
+
+def dumps(document):
+    """The text of a tomlkit document."""
+    return tomlkit.dumps(document)
+
+
+def get_path(data, keys, default=None):
+    """The value at ``data[k1][k2]...``, or default when a key is missing or not a table."""
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def set_path(document, keys, value):
+    """Set ``document[k1][k2]...`` to value, creating missing tables on the way.
+
+    Raises TomlError when a key on the way holds something other than a table.
+    """
+    keys = list(keys)
+    container = document
+    for index, key in enumerate(keys[:-1]):
+        if key not in container:
+            container[key] = tomlkit.table()
+        container = container[key]
+        if not isinstance(container, dict):
+            raise TomlError("%s is not a table" % ".".join(keys[:index + 1]))
+    container[keys[-1]] = value
+
+
+def remove_path(document, keys):
+    """Delete ``document[k1][k2]...`` and the tables the deletion leaves empty.
+
+    Returns True when something was deleted.
+    """
+    keys = list(keys)
+    parents = []
+    container = document
+    for key in keys:
+        if not isinstance(container, dict) or key not in container:
+            return False
+        parents.append((container, key))
+        container = container[key]
+    while parents:
+        parent, key = parents.pop()
+        del parent[key]
+        # Never prune the document itself, nor a table that still holds other keys.
+        if not parents or len(parent) > 0:
+            break
+    return True
+
+
+def write_atomic(path, text, mode=0o600):
+    """Replace the file at path with text, in one rename.
+
+    The text goes to a temporary file in the same directory, is flushed to disk, and renamed over
+    the file, so readers see the old or the new content and never a part. A new file gets
+    ``mode`` and belongs to the user the process runs as (missing parent directories are created
+    with mode 0700); an existing file keeps its mode, owner and group. A symlink is followed: the
+    file it points to is replaced.
+    """
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        current = None
+    except OSError as error:
+        raise TomlError("Cannot write %s: %s" % (path, error), path)
+    try:
+        if current is None and not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    except OSError as error:
+        raise TomlError("Cannot write %s: %s" % (path, error), path)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        if current is None:
+            os.chmod(temporary, mode)
+        else:
+            os.chmod(temporary, stat.S_IMODE(current.st_mode))
+            if (current.st_uid, current.st_gid) != (os.geteuid(), os.getegid()):
+                os.chown(temporary, current.st_uid, current.st_gid)
+        os.rename(temporary, path)
+    except OSError as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise TomlError("Cannot write %s: %s" % (path, error), path)
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable; not every file system allows opening a directory."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
