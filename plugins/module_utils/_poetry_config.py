@@ -14,6 +14,7 @@
 Private to this collection: no compatibility promise.
 """
 
+import collections
 import json
 import os
 import pathlib
@@ -188,6 +189,8 @@ def _any(value):
     # Plugin settings: whatever the plugin reads, stored with the type the task gave.
     if value is None:
         raise ValueError("expected a value")
+    if isinstance(value, str):
+        check_url(value)
     return value
 
 
@@ -229,7 +232,8 @@ class Setting:
         """Whether a stored value already means ``wanted`` (a normalized value)."""
         if self.kind == "packages" and isinstance(stored, list):
             return sorted(set(stored)) == wanted
-        return type(stored) is type(wanted) and stored == wanted
+        # True == 1 in Python, but not for Poetry's settings.
+        return isinstance(stored, bool) == isinstance(wanted, bool) and stored == wanted
 
     def __repr__(self):
         return "Setting(%r, %r)" % (self.name, self.kind)
@@ -277,19 +281,30 @@ KNOWN_SETTINGS = dict((setting.name, setting) for setting in [
     _known("python.installation-dir", "path", V2),
 ])
 
-# Settings whose name carries a name of the user's: (pattern, description, how to build them).
+# Settings whose name carries a name of the user's: the name's regex, how the docs write it, and
+# how to build the Setting from a match.
+SettingPattern = collections.namedtuple("SettingPattern", "regex description build")
+
 PATTERN_SETTINGS = [
-    (re.compile(r"^repositories\.(?P<name>.+)\.url$"), "repositories.<name>.url",
-     lambda match: Setting(match.group(0), ["repositories", match.group("name"), "url"], "url")),
-    (re.compile(r"^installer\.build-config-settings\.(?P<package>[^.]+)$"),
-     "installer.build-config-settings.<package>",
-     lambda match: Setting(
-         match.group(0),
-         ["installer", "build-config-settings", canonicalize_name(match.group("package"))],
-         "table", V2)),
-    (re.compile(r"^plugins\.(?P<plugin>[^.]+)\.(?P<key>.+)$"), "plugins.<plugin>.<key>",
-     lambda match: Setting(match.group(0), ["plugins", match.group("plugin")]
-                           + match.group("key").split("."), "any")),
+    SettingPattern(
+        re.compile(r"^repositories\.(?P<name>.+)\.url$"),
+        "repositories.<name>.url",
+        lambda match: Setting(match.group(0), ["repositories", match.group("name"), "url"], "url"),
+    ),
+    SettingPattern(
+        re.compile(r"^installer\.build-config-settings\.(?P<package>[^.]+)$"),
+        "installer.build-config-settings.<package>",
+        lambda match: Setting(
+            match.group(0),
+            ["installer", "build-config-settings", canonicalize_name(match.group("package"))],
+            "table", V2),
+    ),
+    SettingPattern(
+        re.compile(r"^plugins\.(?P<plugin>[^.]+)\.(?P<key>.+)$"),
+        "plugins.<plugin>.<key>",
+        lambda match: Setting(
+            match.group(0), ["plugins", match.group("plugin")] + match.group("key").split("."), "any"),
+    ),
 ]
 
 # Keys Poetry keeps in auth.toml: the credentials module manages them, with no_log and mode 0600.
@@ -298,7 +313,7 @@ CREDENTIAL_PREFIXES = ("http-basic.", "pypi-token.", "certificates.")
 
 def valid_names():
     """Every setting name (fixed names, then the patterns), for error messages and docs."""
-    return sorted(KNOWN_SETTINGS) + [description for _, description, _ in PATTERN_SETTINGS]
+    return sorted(KNOWN_SETTINGS) + [pattern.description for pattern in PATTERN_SETTINGS]
 
 
 def find_setting(name):
@@ -309,10 +324,10 @@ def find_setting(name):
         raise ConfigError(
             "%s is stored in Poetry's auth.toml with the credentials and certificates of "
             "repositories; manage it with %s" % (name, CREDENTIALS_MODULE))
-    for pattern, _, build in PATTERN_SETTINGS:
-        match = pattern.match(name)
+    for pattern in PATTERN_SETTINGS:
+        match = pattern.regex.match(name)
         if match:
-            return build(match)
+            return pattern.build(match)
     hint = ""
     if re.match(r"^repositories\.[^.]+$", name):
         hint = " (a repository's URL is set with %s.url)" % name
@@ -336,6 +351,15 @@ def url_has_credentials(url):
     except ValueError:
         return False
     return "@" in parts.netloc
+
+
+def url_secrets(value):
+    """The user:password part of a URL (and the password alone), for a module's no_log_values:
+    a refused URL must not come back in the task's result."""
+    if not isinstance(value, str) or not url_has_credentials(value):
+        return set()
+    userinfo = urlsplit(value).netloc.rpartition("@")[0]
+    return set(part for part in (userinfo, userinfo.partition(":")[2]) if part)
 
 
 def redact_url(url):

@@ -9,6 +9,7 @@ Used for Poetry's config.toml and auth.toml, a project's poetry.toml and pyproje
 - ``load_document(path)`` returns a tomlkit document whose ``dumps()`` keeps comments, order and
   layout; editing needs tomlkit (``HAS_TOMLKIT``; Debian 11 ships python3-tomlkit 0.6.0, so only
   API that 0.6.0 has is used here).
+- ``unwrap(item)`` turns tomlkit items got from a document into plain Python data.
 - ``get_path``/``set_path``/``remove_path`` address nested tables by a list of keys, the way
   Poetry's ``a.b.c`` settings do.
 - ``write_atomic(path, text)`` replaces a file in one rename.
@@ -70,17 +71,20 @@ def _read_text(path, missing_ok):
         raise TomlError("Cannot read %s: %s" % (path, error), path)
 
 
-def _plain(value):
-    """tomlkit items as the builtin types tomllib returns (tomlkit 0.6.0 has no unwrap())."""
+def unwrap(value):
+    """tomlkit items (of a document, or got from one) as the builtin types tomllib returns.
+
+    tomlkit 0.6.0 has no unwrap() of its own.
+    """
     if isinstance(value, dict):
-        return dict((str(key), _plain(item)) for key, item in value.items())
+        return dict((str(key), unwrap(item)) for key, item in value.items())
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [unwrap(item) for item in value]
     # bool before int: bool is an int subclass. tomlkit's String, Integer and Float subclass the
     # builtins; converting drops their formatting attributes.
     for builtin in (bool, int, float, str, datetime.datetime, datetime.date, datetime.time):
         if isinstance(value, builtin):
-            return value if type(value) is builtin else _copy_as(builtin, value)
+            return _copy_as(builtin, value)
     return value
 
 
@@ -101,7 +105,7 @@ def loads(text, path=None):
         if _reader is not None:
             return _reader.loads(text)
         if HAS_TOMLKIT:
-            return _plain(tomlkit.parse(text))
+            return unwrap(tomlkit.parse(text))
     except Exception as error:  # each parser has its own error class
         raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
     raise TomlError("Reading TOML needs tomllib (Python 3.11+), tomli or tomlkit", path)

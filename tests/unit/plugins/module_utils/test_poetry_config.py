@@ -56,7 +56,7 @@ def test_file_names():
 def test_normalize(name, value, stored):
     setting = pc.find_setting(name)
     assert setting.normalize(value) == stored
-    assert type(setting.normalize(value)) is type(stored)
+    assert isinstance(setting.normalize(value), bool) == isinstance(stored, bool)
 
 
 @pytest.mark.parametrize("name, keys", [
@@ -188,3 +188,13 @@ def test_url_has_credentials(url, has):
     assert pc.url_has_credentials(url) is has
     if not has:
         assert pc.check_url(url) == url
+
+
+@pytest.mark.parametrize("value, secrets", [
+    ("https://me:s3cret@pypi.example.org/", {"me:s3cret", "s3cret"}),
+    ("https://tok3n@pypi.example.org/", {"tok3n"}),
+    ("https://pypi.example.org/", set()),
+    (True, set()),
+])
+def test_url_secrets(value, secrets):
+    assert pc.url_secrets(value) == secrets

@@ -51,9 +51,18 @@ def test_load_returns_plain_data(tmp_path, reader):
         "when": datetime.datetime(1979, 5, 27, 7, 32, tzinfo=datetime.timezone.utc),
         "list": [1, "a", {"b": 1.5}],
     }
-    assert type(data) is dict and type(data["virtualenvs"]) is dict
-    assert type(data["cache-dir"]) is str and type(data["list"][0]) is int
-    assert type(data["virtualenvs"]["create"]) is bool
+    assert_plain(data)
+
+
+PLAIN_TYPES = (dict, list, str, int, float, bool, datetime.datetime)
+
+
+def assert_plain(value):
+    """Builtin types only, not tomlkit's subclasses of them."""
+    assert type(value) in PLAIN_TYPES, "%r is a %s" % (value, type(value))
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    for child in children:
+        assert_plain(child)
 
 
 def test_load_missing_file(tmp_path, reader):
