@@ -32,14 +32,14 @@ ensure_venv() {
     echo "$want" >"$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
-  ensure_ansible_test_bootstrap
+  ensure_ansible_test_bootstrap "$VENV/bin/python"
 }
 
 # ansible-test bootstraps pip into its per-test virtualenvs with a script it downloads from its
 # own file host; where that host is unreachable it uses a cached copy, which we provide.
 ensure_ansible_test_bootstrap() {
   local version cache
-  version=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
+  version=$("$1" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
 import types; print(g(types.SimpleNamespace(version="3.11"))["pip"])')
   cache=~/.ansible/test/cache/get_pip_${version//./_}.py
   [ -f "$cache" ] || install -D -m 0644 "$ROOT/tests/testbed/get_pip_shim.py" "$cache"
