@@ -226,7 +226,7 @@ class Setting:
         try:
             return normalizer(value)
         except ValueError as error:
-            raise ConfigError("Invalid value %r for %s (a %s): %s" % (value, self.name, words, error))
+            raise ConfigError("Invalid value %r for %s (%s): %s" % (value, self.name, words, error))
 
     def same(self, stored, wanted):
         """Whether a stored value already means ``wanted`` (a normalized value)."""

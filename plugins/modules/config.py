@@ -251,7 +251,10 @@ def main():
     if not _toml.HAS_TOMLKIT:
         module.fail_json(msg=missing_required_lib("tomlkit"), exception=_toml.TOMLKIT_IMPORT_ERROR)
     params = module.params
+    # Refused below, but a secret given anyway must not come back in the result.
     module.no_log_values.update(_poetry_config.url_secrets(params["value"]))
+    if _poetry_config.is_secret(params["name"]) and isinstance(params["value"], str):
+        module.no_log_values.add(params["value"])
     try:
         setting = _poetry_config.find_setting(params["name"])
         path = target_file(params)
