@@ -68,10 +68,11 @@ INSTALL_OPTIONS = {
 
 
 class PoetryError(Exception):
-    """Poetry is missing or unusable, or one of its commands failed.
+    """Poetry is missing or unusable, or a command failed.
 
     msg says what went wrong in words a user can act on; cmd (argv list), rc, stdout and stderr
-    are set when a command ran. Never carries a secret: secrets never reach a command line.
+    are set when a command ran. Secrets never reach a command line, and credentials that a user
+    wrote into a URL are masked on the way out.
     """
 
     def __init__(self, msg, cmd=None, rc=None, stdout=None, stderr=None):
@@ -83,12 +84,99 @@ class PoetryError(Exception):
         self.stderr = stderr
 
     def to_fail_kwargs(self):
-        kwargs = {"msg": self.msg}
+        kwargs = {"msg": redact(self.msg)}
         for key in ("cmd", "rc", "stdout", "stderr"):
             value = getattr(self, key)
+            if isinstance(value, str):
+                value = redact(value)
+            elif isinstance(value, list):
+                value = [redact(arg) for arg in value]
             if value is not None:
                 kwargs[key] = value
         return kwargs
+
+
+_URL_USERINFO_RE = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(text):
+    """Mask the user:password part of URLs (https://user:token@host/ -> https://***@host/)."""
+    return _URL_USERINFO_RE.sub("***@", text)
+
+
+# What Poetry's failures mean, from its messages (the same wording in 1.8 and 2.x unless noted).
+_AUTH_RE = re.compile(r"Source \((?P<source>[^)]+)\): Authorization error accessing (?P<url>\S+)")
+# 1.8 shows requests' exception; 2.x says "All attempts to connect to HOST:PORT failed."
+_UNREACHABLE_RES = [
+    re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>\d+)\): Max retries exceeded"),
+    re.compile(r"All attempts to connect to (?P<host>[^\s:]+):?(?P<port>\d+)? failed"),
+]
+_STALE_LOCK_RE = re.compile(r"pyproject\.toml changed significantly since poetry\.lock was last generated")
+_MISSING_GROUP_RE = re.compile(r"Group\(s\) not found: (?P<groups>.+?) \(via (?P<option>--[\w-]+)\)")
+_MISSING_EXTRA_RE = re.compile(r"Extra \[(?P<extras>.+?)\] is not specified")
+_PYTHON_RE = re.compile(
+    r"Current Python version \((?P<version>[^)]+)\) is not allowed by the project \((?P<constraint>[^)]+)\)"
+)
+
+
+def explain_failure(out, err, sources=None):
+    """A sentence saying why Poetry failed, from its output; None when the failure is not one
+    of the known kinds. `sources` maps a source name to its URL, to name the source behind a
+    host that cannot be reached."""
+    text = "%s\n%s" % (out or "", err or "")
+    match = _AUTH_RE.search(text)
+    if match:
+        source = match.group("source")
+        variable = "POETRY_HTTP_BASIC_%s" % re.sub(r"[^A-Z0-9]", "_", source.upper())
+        return (
+            "package source '%s' refused the credentials (HTTP 401 or 403 from %s): give Poetry "
+            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the task's environment "
+            "or http-basic.%s in Poetry's auth.toml"
+            % (source, match.group("url"), variable, variable, source)
+        )
+    for pattern in _UNREACHABLE_RES:
+        match = pattern.search(text)
+        if match:
+            host = match.group("host")
+            where = host + (":" + match.group("port") if match.group("port") else "")
+            names = [name for name, url in (sources or {}).items() if "//%s" % where in url or "@%s" % where in url]
+            return "cannot reach the package index at %s%s: is the source's URL right and its server up?" % (
+                where, " (source '%s')" % "', '".join(sorted(names)) if names else "")
+    if _STALE_LOCK_RE.search(text):
+        return (
+            "poetry.lock is stale: pyproject.toml changed significantly since the lock was last "
+            "generated; update the lock (lockstep.poetry.lock, or poetry lock) and ship it with the project"
+        )
+    match = _MISSING_GROUP_RE.search(text)
+    if match:
+        return "the project has no dependency group named %s (asked for with %s)" % (
+            match.group("groups"), match.group("option"))
+    match = _MISSING_EXTRA_RE.search(text)
+    if match:
+        return "the project declares no extra named %s" % match.group("extras")
+    match = _PYTHON_RE.search(text)
+    if match:
+        return (
+            "the environment's Python %s does not satisfy the project's python requirement %s; "
+            "use a virtualenv made with a matching interpreter" % (match.group("version"), match.group("constraint"))
+        )
+    return None
+
+
+_SOURCE_LINE_RE = re.compile(r"^\s*(name|url)\s*:\s*(\S+)", re.MULTILINE)
+
+
+def parse_sources(out):
+    """{name: url} from `poetry source show` output (blocks of "name : X" / "url : Y" lines)."""
+    sources = {}
+    name = None
+    for key, value in _SOURCE_LINE_RE.findall(out or ""):
+        if key == "name":
+            name = value
+        elif name is not None:
+            sources[name] = value
+            name = None
+    return sources
 
 
 def parse_version(text):
@@ -104,9 +192,11 @@ def format_version(version):
 
 
 def last_line(*texts):
-    """The last non-empty line of the first text that has one: Poetry's error is usually there."""
+    """The last non-empty line of the first text that has one: Poetry's error is usually there.
+    (Poetry 2.x frames some messages with "| " in the margin; the frame is dropped.)"""
     for text in texts:
-        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        lines = [line.strip().lstrip("|").strip() for line in (text or "").splitlines()]
+        lines = [line for line in lines if line]
         if lines:
             return lines[-1]
     return ""
@@ -123,6 +213,8 @@ class PoetryRunner:
         self.module = module
         self.executable = self._find(executable)
         self._version = None
+        # Every command run, as argv lists, for the modules' `commands` return value.
+        self.commands = []
 
     def _find(self, executable):
         if executable:
@@ -177,22 +269,32 @@ class PoetryRunner:
         update.update(env or {})
         return update
 
+    def execute(self, cmd, cwd=None, env=None):
+        """Run any command (argv list) the way Poetry runs, and log it in self.commands."""
+        self.commands.append(list(cmd))
+        return self.module.run_command(cmd, cwd=cwd, environ_update=self.environment(env), check_rc=False)
+
     def run(self, args, cwd=None, env=None, check=True):
         """Run `poetry ARGS` with the global options; returns (rc, stdout, stderr).
 
-        With check=True a non-zero exit raises PoetryError naming the command and Poetry's
-        last line of error output.
+        With check=True a non-zero exit raises PoetryError whose msg says why, when Poetry's
+        output shows a known cause (credentials refused, index unreachable, stale lock,
+        unknown group or extra, unsuitable Python), else Poetry's last line of error output.
         """
         cmd = [self.executable] + GLOBAL_OPTIONS + list(args)
-        rc, out, err = self.module.run_command(
-            cmd, cwd=cwd, environ_update=self.environment(env), check_rc=False
-        )
+        rc, out, err = self.execute(cmd, cwd=cwd, env=env)
         if check and rc != 0:
-            raise PoetryError(
-                "poetry %s failed (rc %d): %s" % (" ".join(args), rc, last_line(err, out)),
-                cmd=cmd, rc=rc, stdout=out, stderr=err,
-            )
+            raise self._failure(args, cmd, rc, out, err, cwd, env)
         return rc, out, err
+
+    def _failure(self, args, cmd, rc, out, err, cwd, env):
+        sources = None
+        if any(pattern.search(out + err) for pattern in _UNREACHABLE_RES):
+            # Only to name the source behind the host; its output is not otherwise needed.
+            sources = parse_sources(self.execute([self.executable] + GLOBAL_OPTIONS + ["source", "show"],
+                                                 cwd=cwd, env=env)[1])
+        reason = explain_failure(out, err, sources) or last_line(err, out)
+        return PoetryError("poetry %s failed: %s" % (" ".join(args), reason), cmd=cmd, rc=rc, stdout=out, stderr=err)
 
     # Commands whose spelling depends on the Poetry version.
 

@@ -1,0 +1,370 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make a project's virtualenv match its lock: plan with Poetry's dry run, apply, or skip both.
+
+- parse_operations() / parse_root(): what `poetry sync` (1.8: `install --sync`) reports, dry run
+  or real; "Skipped" lines are not changes.
+- installed_packages(): a virtualenv's installed set, read from its *.dist-info directory names
+  (no Python start-up); locked_packages(): name -> version from poetry.lock.
+- Selection: which groups and extras, the project itself or not, sync or not.
+- Project: a project directory checked for a deploy (pyproject.toml and poetry.lock present).
+- Installer: locate the environment, skip Poetry when nothing changed since the last sync (a
+  stamp file in the virtualenv records the lock, the options and the installed set), plan with
+  a dry run (against an empty throwaway virtualenv when the real one does not exist yet, so
+  planning never creates it), apply (downloads before removals, so that an unreachable or
+  refusing source leaves the environment as it was), report operations and diff.
+  Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync.
+
+Private to this collection: no compatibility promise.
+"""
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError
+
+PYPROJECT = "pyproject.toml"
+LOCK_FILE = "poetry.lock"
+# Written into the virtualenv after every successful sync; see Installer.stamp().
+STAMP_FILE = ".lockstep-poetry-sync.json"
+STAMP_FORMAT = 1
+
+ACTIONS = {"Installing": "install", "Updating": "update", "Downgrading": "downgrade", "Removing": "remove"}
+# "  - Updating lockstep-sample-lib (1.1.0 -> 2.0.0)"; skipped ones end in
+# ": Skipped for the following reason: Already installed" (or "Not required").
+_OPERATION_RE = re.compile(
+    r"^\s*- (?P<verb>%s) (?P<name>\S+) \((?P<versions>[^)]*)\)(?P<rest>.*)$" % "|".join(ACTIONS), re.MULTILINE
+)
+# Printed on every run in package mode, whether or not anything changes.
+_ROOT_RE = re.compile(r"^Installing the current project: (?P<name>\S+) \((?P<version>[^)]+)\)", re.MULTILINE)
+_LOCKED_RE = re.compile(r'^\[\[package\]\]\s*\nname = "(?P<name>[^"]+)"\s*\nversion = "(?P<version>[^"]+)"', re.MULTILINE)
+_BASE_EXECUTABLE_RE = re.compile(r"^Base\s*\n(?:.*\n)*?Executable:\s*(?P<path>\S+)", re.MULTILINE)
+
+
+def canonical_name(name):
+    """PEP 503 normalised name: Requests, requests_oauthlib -> requests, requests-oauthlib."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _operation(action, name, versions):
+    if action in ("update", "downgrade"):
+        before, after = [part.strip() for part in versions.split("->", 1)]
+        return {"action": action, "name": canonical_name(name), "from": before, "to": after}
+    return {"action": action, "name": canonical_name(name), "version": versions.strip()}
+
+
+def parse_operations(output):
+    """Package operations in Poetry's install output, in order, skipped ones left out."""
+    return [
+        _operation(ACTIONS[match.group("verb")], match.group("name"), match.group("versions"))
+        for match in _OPERATION_RE.finditer(output or "")
+        if "Skipped" not in match.group("rest")
+    ]
+
+
+def parse_root(output):
+    """(name, version) of the project itself when Poetry installs it, else None."""
+    match = _ROOT_RE.search(output or "")
+    return (canonical_name(match.group("name")), match.group("version")) if match else None
+
+
+def root_operation(root, installed):
+    """The change installing the project itself makes: none unless it is new or its version
+    changed (Poetry re-installs it on every run, which changes nothing)."""
+    if root is None:
+        return None
+    name, version = root
+    current = installed.get(name)
+    if current is None:
+        return {"action": "install", "name": name, "version": version}
+    if current != version:
+        return {"action": "update", "name": name, "from": current, "to": version}
+    return None
+
+
+def apply_operations(installed, operations):
+    """The installed set after `operations`: the diff's predicted "after" in check mode."""
+    after = dict(installed)
+    for operation in operations:
+        if operation["action"] == "remove":
+            after.pop(operation["name"], None)
+        else:
+            after[operation["name"]] = operation.get("to", operation.get("version"))
+    return dict(sorted(after.items()))
+
+
+def site_packages(venv):
+    return sorted(glob.glob(os.path.join(venv, "lib", "python*", "site-packages")))
+
+
+def installed_packages(venv):
+    """{canonical name: version} of what is installed in `venv`, from the *.dist-info
+    directory names that every wheel install (Poetry's, pip's) leaves in site-packages."""
+    packages = {}
+    for directory in site_packages(venv):
+        for entry in os.listdir(directory):
+            if entry.endswith(".dist-info") and "-" in entry:
+                name, version = entry[: -len(".dist-info")].rsplit("-", 1)
+                packages[canonical_name(name)] = version
+    return dict(sorted(packages.items()))
+
+
+def locked_packages(text):
+    """{canonical name: version} of every package in poetry.lock's text."""
+    return {canonical_name(m.group("name")): m.group("version") for m in _LOCKED_RE.finditer(text or "")}
+
+
+def file_hash(path):
+    """"sha256:<hex>" of a file's bytes, None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return "sha256:" + hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def is_virtualenv(path):
+    return bool(path) and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+
+def virtualenv_environment(venv):
+    """What makes Poetry (1.8 and 2.x) use `venv`: an active virtualenv, as `activate` sets it."""
+    return {
+        "VIRTUAL_ENV": venv,
+        "PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", os.defpath),
+    }
+
+
+class Selection:
+    """What to install: groups, extras, the project itself; and whether to remove the rest."""
+
+    def __init__(self, only=None, with_groups=None, without_groups=None, extras=None, all_extras=False,
+                 root=True, sync=True):
+        self.only = sorted(only or [])
+        self.with_groups = sorted(with_groups or [])
+        self.without_groups = sorted(without_groups or [])
+        self.extras = sorted(extras or [])
+        self.all_extras = bool(all_extras)
+        self.root = bool(root)
+        self.sync = bool(sync)
+
+    def as_dict(self):
+        return dict(vars(self))
+
+    def install_options(self):
+        """Keyword arguments of PoetryRunner.install_args() (sync and compile aside)."""
+        options = self.as_dict()
+        del options["sync"]
+        return options
+
+
+class Project:
+    """A Poetry project directory, as a deploy uses it: pyproject.toml and a lock, never resolved."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.pyproject = os.path.join(self.path, PYPROJECT)
+        self.lock = os.path.join(self.path, LOCK_FILE)
+
+    def require_pyproject(self):
+        if not os.path.isfile(self.pyproject):
+            raise PoetryError("no %s in %s: project_path must be a Poetry project's directory" % (PYPROJECT, self.path))
+
+    def require_lock(self):
+        """A deploy installs what the lock lists; without one Poetry would resolve dependencies
+        on the spot and each host could end up with different versions."""
+        self.require_pyproject()
+        if not os.path.isfile(self.lock):
+            raise PoetryError(
+                "no %s in %s: installing never resolves dependencies; create the lock where the "
+                "project is developed (lockstep.poetry.lock or `poetry lock`) and ship it with "
+                "the project" % (LOCK_FILE, self.path)
+            )
+
+    def lock_hash(self):
+        return file_hash(self.lock)
+
+
+class Installer:
+    """Brings one project's environment in line with its lock.
+
+    runner: PoetryRunner; project: Project; selection: Selection; virtualenv: a path to use
+    (created with `python` when missing) instead of Poetry's own choice; compile: --compile.
+    """
+
+    def __init__(self, runner, project, selection, virtualenv=None, python=None, compile=False):
+        self.runner = runner
+        self.project = project
+        self.selection = selection
+        self.virtualenv = os.path.abspath(virtualenv) if virtualenv else None
+        self.python = python
+        self.compile = compile
+
+    # Reading the current state.
+
+    def locate(self):
+        """The virtualenv's path, or None when Poetry would create one on the next install.
+
+        With `virtualenv` this costs nothing; otherwise Poetry is asked (`env info --path`
+        does not create the environment)."""
+        if self.virtualenv:
+            return self.virtualenv if is_virtualenv(self.virtualenv) else None
+        rc, out, _err = self.runner.run(["env", "info", "--path"], cwd=self.project.path, check=False)
+        path = out.strip()
+        return path if rc == 0 and path and os.path.isdir(path) else None
+
+    def _env(self):
+        return virtualenv_environment(self.virtualenv) if self.virtualenv else None
+
+    def stamp(self, venv, installed):
+        """Everything that decides what a sync does, except Poetry's dry run itself."""
+        return {
+            "format": STAMP_FORMAT,
+            "project": self.project.path,
+            "pyproject": file_hash(self.project.pyproject),
+            "lock": self.project.lock_hash(),
+            "selection": self.selection.as_dict(),
+            "interpreter": file_hash(os.path.join(venv, "pyvenv.cfg")),
+            "installed": installed,
+            "poetry": self.runner.fingerprint(),
+        }
+
+    def unchanged_since_last_sync(self, venv, installed):
+        """True when the stamp of the last successful sync matches the current state: the
+        lock, pyproject.toml, options, interpreter, installed set and Poetry are the same."""
+        try:
+            with open(os.path.join(venv, STAMP_FILE)) as handle:
+                return json.load(handle) == self.stamp(venv, installed)
+        except (OSError, ValueError):
+            return False
+
+    def write_stamp(self, venv):
+        if not is_virtualenv(venv):
+            return  # Poetry installs into a system environment (virtualenvs.create = false)
+        state = self.stamp(venv, installed_packages(venv))
+        fd, tmp = tempfile.mkstemp(dir=venv, prefix=STAMP_FILE + ".")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(state, handle, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, os.path.join(venv, STAMP_FILE))
+
+    # Planning.
+
+    def _install_args(self, sync, dry_run=False):
+        return self.runner.install_args(sync=sync, compile=self.compile, dry_run=dry_run,
+                                        **self.selection.install_options())
+
+    def dry_run(self, env=None):
+        return self.runner.run(self._install_args(self.selection.sync, dry_run=True),
+                               cwd=self.project.path, env=env)[1]
+
+    def _interpreter(self):
+        """The interpreter a new virtualenv gets: `python`, else for our own virtualenv
+        python3 on PATH, else the one Poetry reports as the base of a new environment."""
+        if self.python:
+            return self.python
+        if self.virtualenv:
+            return self.runner.module.get_bin_path("python3", required=True)
+        out = self.runner.run(["env", "info"], cwd=self.project.path)[1]
+        match = _BASE_EXECUTABLE_RE.search(out)
+        if not match:
+            raise PoetryError("cannot tell which Python Poetry would create the virtualenv with", stdout=out)
+        return match.group("path")
+
+    def create_virtualenv(self, path):
+        """A virtualenv without pip: its packages are exactly the locked ones (Poetry does not
+        need pip in it), and creating it needs no ensurepip (python3-venv on Debian)."""
+        cmd = [self._interpreter(), "-m", "venv", "--without-pip", path]
+        rc, out, err = self.runner.execute(cmd)
+        if rc != 0:
+            raise PoetryError("cannot create the virtualenv %s: %s" % (path, (err or out).strip()),
+                              cmd=cmd, rc=rc, stdout=out, stderr=err)
+
+    def plan(self, venv):
+        """Operations a sync would run, from Poetry's dry run; never changes the environment.
+
+        When the virtualenv does not exist yet (venv is None), the dry run goes against an
+        empty throwaway one made with the same interpreter (`poetry sync --dry-run` would
+        create the real one)."""
+        if venv is not None:
+            output = self.dry_run(self._env())
+            installed = installed_packages(venv)
+        else:
+            scratch = tempfile.mkdtemp(prefix="lockstep-poetry-plan-")
+            try:
+                throwaway = os.path.join(scratch, "venv")
+                self.create_virtualenv(throwaway)
+                output = self.dry_run(virtualenv_environment(throwaway))
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            installed = {}
+        operations = parse_operations(output)
+        root = root_operation(parse_root(output), installed)
+        return operations + ([root] if root else [])
+
+    # Applying.
+
+    def apply(self, venv, operations):
+        """Run the sync; returns (virtualenv path, Poetry's output). A virtualenv created by
+        this run is removed again when the run fails."""
+        created = None
+        if venv is None and self.virtualenv:
+            self.create_virtualenv(self.virtualenv)
+            created = venv = self.virtualenv
+        try:
+            output = ""
+            downloads = any(op["action"] != "remove" for op in operations)
+            removals = any(op["action"] == "remove" for op in operations)
+            if downloads and removals:
+                # Install first: a source that refuses or cannot be reached then fails the run
+                # before anything was removed.
+                output = self._run_install(sync=False)
+            output += self._run_install(sync=self.selection.sync)
+            if venv is None:
+                created = venv = self.locate()
+        except PoetryError:
+            if created is None and venv is None:
+                created = self.locate()  # the environment Poetry created before failing
+            if created is not None and is_virtualenv(created):
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+        return venv, output
+
+    def _run_install(self, sync):
+        return self.runner.run(self._install_args(sync), cwd=self.project.path, env=self._env())[1]
+
+    # The whole task.
+
+    def ensure(self, check_mode=False):
+        """Plan, and unless check_mode apply; returns the module result (without `commands`).
+
+        Keys: changed, operations, virtualenv, lock_hash, and diff (before/after maps)."""
+        self.project.require_lock()
+        venv = self.locate()
+        installed = installed_packages(venv) if venv else {}
+        result = {"changed": False, "operations": [], "virtualenv": venv or self.virtualenv,
+                  "lock_hash": self.project.lock_hash()}
+        if venv is not None and self.unchanged_since_last_sync(venv, installed):
+            result["diff"] = {"before": installed, "after": installed}
+            return result
+        operations = self.plan(venv)
+        if check_mode or not operations:
+            if operations == [] and venv is not None and not check_mode:
+                self.write_stamp(venv)
+            result.update(changed=bool(operations), operations=operations,
+                          diff={"before": installed, "after": apply_operations(installed, operations)})
+            return result
+        venv, output = self.apply(venv, operations)
+        after = installed_packages(venv)
+        done = parse_operations(output)
+        root = root_operation(parse_root(output), installed)
+        done += [root] if root else []
+        self.write_stamp(venv)
+        result.update(changed=bool(done), operations=done, virtualenv=venv,
+                      diff={"before": installed, "after": after})
+        return result

@@ -1,0 +1,274 @@
+#!/usr/bin/python
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: install
+short_description: Make a Poetry project's virtualenv match its lock file
+version_added: 0.1.0
+description:
+  - Installs, updates, downgrades and removes packages in a Poetry project's virtualenv so
+    that it holds exactly what C(poetry.lock) lists for the selected groups and extras, with
+    C(poetry sync) (Poetry 2.x) or C(poetry install --sync) (Poetry 1.8).
+  - Plans with Poetry's dry run and runs Poetry for real only when packages must change.
+  - Never resolves dependencies. The project must have a C(poetry.lock) that is fresh for its
+    C(pyproject.toml); create and refresh it with M(lockstep.poetry.lock).
+  - After each successful sync a stamp file (C(.lockstep-poetry-sync.json)) is written into
+    the virtualenv. When the lock, C(pyproject.toml), the options, the interpreter, the
+    installed packages (read from the C(*.dist-info) directories) and Poetry itself are the
+    same as at the last sync, the task reports no change without starting Poetry at all.
+options:
+  only:
+    description:
+      - Install only these dependency groups (C(--only)). V([main]) is the production deploy.
+    type: list
+    elements: str
+  with_groups:
+    description:
+      - Also install these optional dependency groups (C(--with)).
+    type: list
+    elements: str
+  without_groups:
+    description:
+      - Leave out these dependency groups (C(--without)); with O(sync=true) their packages are
+        removed.
+    type: list
+    elements: str
+  extras:
+    description:
+      - Install these extras of the project (C(--extras)).
+      - Mutually exclusive with O(all_extras).
+    type: list
+    elements: str
+  all_extras:
+    description:
+      - Install every extra of the project (C(--all-extras)).
+    type: bool
+    default: false
+  root:
+    description:
+      - Install the project itself (in package mode) along with its dependencies.
+      - V(false) is C(--no-root). A project already installed is left in place.
+    type: bool
+    default: true
+  sync:
+    description:
+      - Remove packages that the lock does not list for the selected groups and extras.
+      - V(false) only installs and updates (C(poetry install)).
+    type: bool
+    default: true
+  virtualenv:
+    description:
+      - Install into the virtualenv at this path instead of the one Poetry chooses.
+      - Created when missing, with O(python) and without pip (its packages are exactly the
+        locked ones; add pip to the project's dependencies if it must be there). Creating it
+        needs only the standard library's C(venv) module.
+      - The no-op fast path needs no Poetry process at all only when this is set; otherwise one
+        C(poetry env info --path) run finds Poetry's virtualenv first.
+    type: path
+  python:
+    description:
+      - The interpreter for a new O(virtualenv), as a path or a command name on E(PATH), for
+        example V(python3.12). Defaults to C(python3) on E(PATH).
+      - Used only when the virtualenv is created; an existing virtualenv keeps its
+        interpreter (remove it to change interpreters).
+    type: str
+  compile:
+    description:
+      - Compile the installed packages' Python files to bytecode (C(--compile)).
+      - Applies to the packages installed by the run; it is not by itself a reason to run.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - lockstep.poetry.poetry
+  - lockstep.poetry.poetry.project
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports the same operations as a real run. When the virtualenv does not exist yet,
+        Poetry's dry run goes against an empty temporary virtualenv made with the same
+        interpreter outside the project, so nothing is created.
+      - Without O(virtualenv), a virtualenv Poetry has not created yet is predicted with the
+        interpreter Poetry reports as its base (C(poetry env info)); Poetry may pick another
+        one on the real run if that one does not satisfy the project.
+  diff_mode:
+    support: full
+    details:
+      - Installed packages (name to version) before and after.
+  idempotent:
+    support: full
+notes:
+  - Without O(virtualenv), Poetry chooses the environment exactly as on the command line,
+    including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment.
+  - Re-installing the project itself, which Poetry does on every run in package mode, is not
+    a change unless its version changed.
+  - When packages must be both downloaded and removed, Poetry runs twice (C(poetry install),
+    then the sync), so that a package source that refuses the credentials or cannot be
+    reached fails the task before anything was removed. A virtualenv created by a failed run
+    is removed again.
+seealso:
+  - module: lockstep.poetry.lock
+  - name: Poetry's sync command
+    description: What C(poetry sync) does with groups, extras and the project itself.
+    link: https://python-poetry.org/docs/cli/#sync
+author:
+  - lockstep.poetry maintainers
+"""
+
+EXAMPLES = r"""
+- name: Deploy the application's production dependencies
+  lockstep.poetry.install:
+    project_path: /srv/app
+    only: [main]
+    virtualenv: /srv/app/venv
+    python: python3.11
+  environment:
+    POETRY_HTTP_BASIC_PRIVATE_USERNAME: deploy
+    POETRY_HTTP_BASIC_PRIVATE_PASSWORD: "{{ vault_private_index_token }}"
+
+- name: A development checkout with the docs group and every extra, in Poetry's own virtualenv
+  lockstep.poetry.install:
+    project_path: ~/src/app
+    with_groups: [docs]
+    all_extras: true
+
+- name: Install the dependencies only, keeping whatever else is in the environment
+  lockstep.poetry.install:
+    project_path: /srv/app
+    root: false
+    sync: false
+    executable: /opt/poetry/bin/poetry
+
+- name: Which hosts drifted from the lock?
+  lockstep.poetry.install:
+    project_path: /srv/app
+    only: [main]
+    virtualenv: /srv/app/venv
+  check_mode: true
+  register: drift
+
+- name: Show what would change
+  ansible.builtin.debug:
+    var: drift.operations
+  when: drift is changed
+"""
+
+RETURN = r"""
+operations:
+  description:
+    - One entry per package change, in the order Poetry made (or would make) it.
+    - The project itself appears only when it was installed for the first time or its version
+      changed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: What happened to the package.
+      type: str
+      sample: update
+      choices: [install, update, downgrade, remove]
+    name:
+      description: The package's normalised name.
+      type: str
+      sample: lockstep-sample-lib
+    version:
+      description: The version installed or removed (install and remove).
+      type: str
+      sample: 8.1.8
+    from:
+      description: The version before (update and downgrade).
+      type: str
+      sample: 1.1.0
+    to:
+      description: The version after (update and downgrade).
+      type: str
+      sample: 2.0.0
+  sample:
+    - {action: install, name: click, version: 8.1.8}
+    - {action: update, name: lockstep-sample-lib, from: 1.1.0, to: 2.0.0}
+    - {action: remove, name: tabulate, version: 0.9.0}
+virtualenv:
+  description:
+    - The virtualenv's path.
+    - V(null) in check mode when Poetry would create its own virtualenv (no O(virtualenv) set)
+      and has not yet.
+  returned: always
+  type: str
+  sample: /srv/app/venv
+lock_hash:
+  description: SHA-256 of C(poetry.lock)'s bytes.
+  returned: always
+  type: str
+  sample: sha256:9f2c0e4d1b7a5c3e8f6d2a1b0c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d
+commands:
+  description: The commands run, as argument lists. Empty when nothing had to be checked with Poetry.
+  returned: always
+  type: list
+  elements: list
+  sample: [["/usr/local/bin/poetry", "--no-interaction", "--no-ansi", "sync", "--only=main", "--dry-run"]]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lockstep.poetry.plugins.module_utils._install import Installer, Project, Selection
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
+    RUNNER_ARGUMENT_SPEC,
+    PoetryError,
+    PoetryRunner,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            project_path=dict(type="path", required=True),
+            only=dict(type="list", elements="str"),
+            with_groups=dict(type="list", elements="str"),
+            without_groups=dict(type="list", elements="str"),
+            extras=dict(type="list", elements="str"),
+            all_extras=dict(type="bool", default=False),
+            root=dict(type="bool", default=True),
+            sync=dict(type="bool", default=True),
+            virtualenv=dict(type="path"),
+            python=dict(type="str"),
+            compile=dict(type="bool", default=False),
+            **RUNNER_ARGUMENT_SPEC
+        ),
+        mutually_exclusive=[("extras", "all_extras")],
+        required_by={"python": "virtualenv"},
+        supports_check_mode=True,
+    )
+    params = module.params
+    runner = None
+    try:
+        runner = PoetryRunner(module, params["executable"])
+        python = params["python"]
+        if python and "/" not in python:
+            python = module.get_bin_path(python, required=True)
+        installer = Installer(
+            runner,
+            Project(params["project_path"]),
+            Selection(
+                only=params["only"],
+                with_groups=params["with_groups"],
+                without_groups=params["without_groups"],
+                extras=params["extras"],
+                all_extras=params["all_extras"],
+                root=params["root"],
+                sync=params["sync"],
+            ),
+            virtualenv=params["virtualenv"],
+            python=python,
+            compile=params["compile"],
+        )
+        result = installer.ensure(check_mode=module.check_mode)
+    except PoetryError as error:
+        module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(commands=runner.commands, **result)
+
+
+if __name__ == "__main__":
+    main()
