@@ -163,6 +163,11 @@ def explain_failure(out, err, sources=None):
     return None
 
 
+def is_stale_lock(text):
+    """Whether Poetry's output says the lock does not match pyproject.toml."""
+    return bool(_STALE_LOCK_RE.search(text or ""))
+
+
 _SOURCE_LINE_RE = re.compile(r"^\s*(name|url)\s*:\s*(\S+)", re.MULTILINE)
 
 
