@@ -73,6 +73,14 @@ def auth_file(directory):
     return os.path.join(directory, AUTH_FILE)
 
 
+def pyproject_file(project_path):
+    """The project's pyproject.toml; ConfigError when there is none."""
+    path = os.path.join(project_path, "pyproject.toml")
+    if not os.path.isfile(path):
+        raise ConfigError("%s is not a Poetry project: %s does not exist" % (project_path, path), path)
+    return path
+
+
 def project_config_file(project_path):
     """A project's own settings (``poetry config --local NAME VALUE``)."""
     return os.path.join(project_path, PROJECT_FILE)

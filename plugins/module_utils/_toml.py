@@ -11,7 +11,8 @@ Used for Poetry's config.toml and auth.toml, a project's poetry.toml and pyproje
   API that 0.6.0 has is used here).
 - ``unwrap(item)`` turns tomlkit items got from a document into plain Python data.
 - ``get_path``/``set_path``/``remove_path`` address nested tables by a list of keys, the way
-  Poetry's ``a.b.c`` settings do.
+  Poetry's ``a.b.c`` settings do; ``append_table``/``remove_item`` edit arrays of tables
+  (``[[tool.poetry.source]]``) and inline arrays of tables alike.
 - ``write_atomic(path, text)`` replaces a file in one rename.
 
 Every failure raises ``TomlError``, which carries ``msg`` and ``path``. Private to this
@@ -122,9 +123,14 @@ def parse_document(text, path=None):
     if not HAS_TOMLKIT:
         raise TomlError("Editing TOML files needs the Python library tomlkit", path)
     try:
-        return tomlkit.parse(text)
-    except Exception as error:  # tomlkit's ParseError and its subclasses, also ValueError
+        document = tomlkit.parse(text)
+        # Old tomlkit accepts some invalid files (0.6.0 takes an unclosed "[table"); where the
+        # strict parser Poetry itself reads with is here, a file it would refuse is not edited.
+        if _reader is not None:
+            _reader.loads(text)
+    except Exception as error:  # each parser has its own error class
         raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
+    return document
 
 
 def load_document(path, missing_ok=False):
@@ -183,6 +189,57 @@ def remove_path(document, keys):
         if not parents or len(parent) > 0:
             break
     return True
+
+
+def _is_array_of_tables(value):
+    return isinstance(value, tomlkit.items.AoT)
+
+
+def append_table(document, keys, pairs):
+    """Append a table of (key, value) pairs to the array at ``document[k1][k2]...``.
+
+    The array is created as an array of tables (``[[k1.k2]]``) when missing; an inline array of
+    tables gets an inline table. Key order is kept.
+    """
+    keys = list(keys)
+    array = get_path(document, keys)
+    inline = array is not None and not _is_array_of_tables(array)
+    entry = tomlkit.inline_table() if inline else tomlkit.table()
+    for key, value in pairs:
+        entry[key] = value
+    if inline:
+        array.append(entry)
+        return
+    # Tables of an array are set apart by a blank line, as Poetry writes them.
+    entry.add(tomlkit.nl())
+    if array is None:
+        array = tomlkit.aot()
+        array.append(entry)
+        set_path(document, keys, array)
+        return
+    if len(array) > 0 and not array[-1].as_string().endswith("\n\n"):
+        array[-1].add(tomlkit.nl())
+    array.append(entry)
+
+
+def remove_item(document, keys, index):
+    """Remove item ``index`` of the array at ``document[k1][k2]...``; the key goes with its
+    last item."""
+    keys = list(keys)
+    array = get_path(document, keys)
+    remaining = [item for position, item in enumerate(array) if position != index]
+    if not remaining:
+        remove_path(document, keys)
+        return
+    if not _is_array_of_tables(array):
+        del array[index]
+        return
+    # tomlkit 0.6.0 does not render a deletion from an array of tables: build the array anew.
+    # (Not for inline arrays: 0.6.0 turns their parsed tables into key lines when rebuilding.)
+    rebuilt = tomlkit.aot()
+    for item in remaining:
+        rebuilt.append(item)
+    set_path(document, keys, rebuilt)
 
 
 def write_atomic(path, text, mode=0o600):

@@ -182,7 +182,6 @@ previous:
 """
 
 import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -192,12 +191,8 @@ from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_con
 def target_file(params):
     """The file the setting lives in for the chosen scope."""
     if params["scope"] == "project":
-        project_path = params["project_path"]
-        pyproject = os.path.join(project_path, "pyproject.toml")
-        if not os.path.isfile(pyproject):
-            raise _toml.TomlError("%s is not a Poetry project: %s does not exist"
-                                  % (project_path, pyproject), pyproject)
-        return _poetry_config.project_config_file(project_path)
+        _poetry_config.pyproject_file(params["project_path"])
+        return _poetry_config.project_config_file(params["project_path"])
     return _poetry_config.config_file(_poetry_config.config_dir(params["config_dir"]))
 
 
