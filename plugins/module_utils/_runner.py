@@ -32,9 +32,14 @@ LOCALE = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 # backend makes Poetry fall back to its config and POETRY_HTTP_BASIC_* variables.
 KEYRING_BACKEND = ("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-# Shared by every module that runs Poetry; documented in doc_fragments/poetry.py.
+# Shared by every module that runs Poetry; documented in doc_fragments/poetry.py (the
+# default fragment, and PROJECT for project_path).
 RUNNER_ARGUMENT_SPEC = dict(
     executable=dict(type="path"),
+)
+PROJECT_ARGUMENT_SPEC = dict(
+    project_path=dict(type="path", required=True),
+    **RUNNER_ARGUMENT_SPEC
 )
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
@@ -329,3 +334,18 @@ class PoetryRunner:
     def check_lock_args():
         """argv that fails (without side effects) when the lock is missing or stale."""
         return ["check", "--lock"]
+
+
+def run_task(module, task):
+    """The body of main() for a module that runs Poetry: build the runner, call
+    task(runner) -> result dict, and exit with the result and the commands run, or fail once
+    with PoetryError's details. A "diff" key is dropped unless Ansible runs with --diff."""
+    runner = None
+    try:
+        runner = PoetryRunner(module, module.params["executable"])
+        result = task(runner)
+    except PoetryError as error:
+        module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(commands=runner.commands, **result)

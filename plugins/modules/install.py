@@ -212,17 +212,12 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import Installer, Project, Selection
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
-    RUNNER_ARGUMENT_SPEC,
-    PoetryError,
-    PoetryRunner,
-)
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, run_task
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            project_path=dict(type="path", required=True),
             only=dict(type="list", elements="str"),
             with_groups=dict(type="list", elements="str"),
             without_groups=dict(type="list", elements="str"),
@@ -233,41 +228,32 @@ def main():
             virtualenv=dict(type="path"),
             python=dict(type="str"),
             compile=dict(type="bool", default=False),
-            **RUNNER_ARGUMENT_SPEC
+            **PROJECT_ARGUMENT_SPEC
         ),
         mutually_exclusive=[("extras", "all_extras")],
         required_by={"python": "virtualenv"},
         supports_check_mode=True,
     )
     params = module.params
-    runner = None
-    try:
-        runner = PoetryRunner(module, params["executable"])
+
+    def task(runner):
         python = params["python"]
         if python and "/" not in python:
             python = module.get_bin_path(python, required=True)
-        installer = Installer(
-            runner,
-            Project(params["project_path"]),
-            Selection(
-                only=params["only"],
-                with_groups=params["with_groups"],
-                without_groups=params["without_groups"],
-                extras=params["extras"],
-                all_extras=params["all_extras"],
-                root=params["root"],
-                sync=params["sync"],
-            ),
-            virtualenv=params["virtualenv"],
-            python=python,
-            compile=params["compile"],
+        selection = Selection(
+            only=params["only"],
+            with_groups=params["with_groups"],
+            without_groups=params["without_groups"],
+            extras=params["extras"],
+            all_extras=params["all_extras"],
+            root=params["root"],
+            sync=params["sync"],
         )
-        result = installer.ensure(check_mode=module.check_mode)
-    except PoetryError as error:
-        module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(commands=runner.commands, **result)
+        installer = Installer(runner, Project(params["project_path"]), selection,
+                              virtualenv=params["virtualenv"], python=python, compile=params["compile"])
+        return installer.ensure(check_mode=module.check_mode)
+
+    run_task(module, task)
 
 
 if __name__ == "__main__":

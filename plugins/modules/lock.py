@@ -106,34 +106,26 @@ commands:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import Project
 from ansible_collections.lockstep.poetry.plugins.module_utils._lock import ensure_lock
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
-    RUNNER_ARGUMENT_SPEC,
-    PoetryError,
-    PoetryRunner,
-)
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, run_task
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            project_path=dict(type="path", required=True),
             regenerate=dict(type="bool", default=False),
-            **RUNNER_ARGUMENT_SPEC
+            **PROJECT_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
-    runner = None
-    try:
-        runner = PoetryRunner(module, module.params["executable"])
+
+    def task(runner):
         result = ensure_lock(runner, Project(module.params["project_path"]),
                              regenerate=module.params["regenerate"], check_mode=module.check_mode)
-    except PoetryError as error:
-        module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())
-    if result.get("predicted") is False:
-        module.warn("the project has path dependencies: check mode cannot resolve its lock outside the project")
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(commands=runner.commands, **result)
+        if result.get("predicted") is False:
+            module.warn("the project has path dependencies: check mode cannot resolve its lock outside the project")
+        return result
+
+    run_task(module, task)
 
 
 if __name__ == "__main__":
