@@ -277,7 +277,9 @@ def main():
         before = _toml.dumps(document)
         changed, entry, names = ensure_source(
             document, params["name"], params["url"], params["priority"], params["state"])
-        after = _toml.dumps(document)
+        # tomlkit ends an appended or emptied array of tables with a blank line; at the end of
+        # the file that is noise.
+        after = _toml.dumps(document).rstrip("\n") + "\n" if changed else before
         if changed and not module.check_mode:
             _toml.write_atomic(path, after)
     except _toml.TomlError as error:
