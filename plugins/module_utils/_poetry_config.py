@@ -10,6 +10,9 @@
   ``poetry config NAME VALUE`` would store it (bool, int, string, list, table).
 - What is secret: ``is_secret()`` and ``redact()`` for reporting settings; ``check_url()`` refuses
   URLs with embedded credentials.
+- What Poetry uses: ``effective_settings(runner, directory)`` asks ``poetry config --list`` (files,
+  environment variables and defaults merged by Poetry itself) without letting it create files;
+  ``parse_config_list()`` reads its output.
 
 Private to this collection: no compatibility promise.
 """
@@ -19,7 +22,9 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import sys
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
@@ -403,3 +408,62 @@ def check_url(url):
             "poetry.lock, logs and `poetry config --list`). Give the URL without them and set "
             "the credentials with %s" % (redact_url(url), CREDENTIALS_MODULE))
     return url
+
+
+# What Poetry uses: `poetry config --list`.
+
+# `name = <JSON>`, and for a string Poetry resolves (placeholders, an environment variable over
+# the file) `name = <JSON as stored>  # <value in use>`.
+_CONFIG_LINE_RE = re.compile(r"^(?P<name>[^\s=]+) = (?P<value>.*?)(?:  # (?P<resolved>.*))?$")
+
+
+def _decode(name, text):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    # Poetry prints lists as one string, "[httpx, rich]".
+    kind = _kind_of(name)
+    if kind in ("packages", "list") and isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        return [item.strip() for item in value[1:-1].split(",") if item.strip()]
+    return value
+
+
+def _kind_of(name):
+    try:
+        return find_setting(name).kind
+    except ConfigError:
+        return None
+
+
+def parse_config_list(text):
+    """{setting name: value in use} from `poetry config --list` output (Poetry 1.8 and 2.x)."""
+    settings = {}
+    for line in (text or "").splitlines():
+        match = _CONFIG_LINE_RE.match(line.rstrip())
+        if not match:
+            continue
+        name = match.group("name")
+        if match.group("resolved") is not None:
+            settings[name] = match.group("resolved")
+            continue
+        settings[name] = _decode(name, match.group("value"))
+    return settings
+
+
+def effective_settings(runner, directory, cwd=None):
+    """The settings Poetry uses, secrets redacted: ``poetry config --list`` run in cwd (a project
+    directory adds its poetry.toml), reading the config.toml and auth.toml of ``directory``.
+
+    `poetry config` creates an empty config.toml when there is none, so it runs against a scratch
+    directory that links to the real files: nothing of the user's is created or changed.
+    """
+    scratch = tempfile.mkdtemp(prefix="lockstep-poetry-config-")
+    try:
+        for path in (config_file(directory), auth_file(directory)):
+            if os.path.exists(path):
+                os.symlink(os.path.abspath(path), os.path.join(scratch, os.path.basename(path)))
+        out = runner.run(["config", "--list"], cwd=cwd or scratch, env={"POETRY_CONFIG_DIR": scratch})[1]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return redact(parse_config_list(out))

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config as pc
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
+from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import VERSIONS, Captured
 
 
 @pytest.mark.parametrize("override, environ, expected", [
@@ -198,3 +199,47 @@ def test_url_has_credentials(url, has):
 ])
 def test_url_secrets(value, secrets):
     assert pc.url_secrets(value) == secrets
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_parse_config_list_of_a_project(version):
+    settings = pc.parse_config_list(Captured(version, "config-list-project").stdout)
+    # Resolved values win: the environment variable over the file, placeholders filled in.
+    assert settings["cache-dir"] == "/var/cache/pypoetry"
+    assert settings["virtualenvs.path"] == "/var/cache/pypoetry/venvs"
+    assert settings["virtualenvs.prompt"] == "{project_name}-py{python_version}"
+    # Typed as Poetry holds them; poetry.toml over config.toml.
+    assert settings["virtualenvs.in-project"] is True
+    assert settings["installer.parallel"] is False
+    assert settings["installer.max-workers"] == 4
+    assert settings["installer.no-binary"] == ["httpx", "rich"]
+    assert settings["repositories.internal.url"] == "https://pypi.example.org/legacy/"
+    assert settings["certificates.internal.client-cert"] == "/etc/ssl/private/client.pem"
+    assert settings["plugins.pypi_mirror.url"] == "https://mirror.example.org/simple/"
+    # Poetry never lists credentials.
+    assert not [name for name in settings if name.startswith(("http-basic", "pypi-token"))]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_parse_config_list_defaults(version):
+    settings = pc.parse_config_list(Captured(version, "config-list-defaults").stdout)
+    assert settings["virtualenvs.in-project"] is None
+    assert settings["installer.no-binary"] is None
+    assert settings["keyring.enabled"] is True
+    assert ("virtualenvs.use-poetry-python" in settings) is version.startswith("2")
+    assert ("virtualenvs.prefer-active-python" in settings) is version.startswith("1")
+    # Every setting Poetry lists is one the config module knows.
+    for name in settings:
+        pc.find_setting(name)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_redacted_config_list(version):
+    settings = pc.redact(pc.parse_config_list(Captured(version, "config-list-project").stdout))
+    assert settings["plugins.codeartifact.token"] == "********"
+    assert settings["repositories.leaky.url"] == "https://********@pypi.example.org/legacy/"
+    assert "hunter2" not in str(settings) and "secret-token-value" not in str(settings)
+
+
+def test_parse_config_list_ignores_other_lines():
+    assert pc.parse_config_list("Warning: something\n\nkeyring.enabled = false\n") == {"keyring.enabled": False}
