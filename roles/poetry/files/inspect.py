@@ -1,0 +1,52 @@
+# Read-only look at the target, run by lockstep.poetry.poetry with the Python Poetry runs on.
+# argv: poetry_home, poetry_bin_dir, the virtualenv holding Poetry (relative to poetry_home).
+# Prints one JSON object: the interpreter's version, the expanded paths (as the user the role
+# runs as) and what is installed there now.
+import glob
+import json
+import os
+import re
+import sys
+from importlib import metadata
+
+PLUGIN_GROUPS = {"poetry.plugin", "poetry.application.plugin"}
+
+
+def canonical(requirement):
+    """Distribution name of a requirement string, normalized as in PEP 503."""
+    match = re.match(r"[A-Za-z0-9._-]*", requirement.strip())
+    return re.sub(r"[-_.]+", "-", match.group(0)).lower()
+
+
+def main():
+    home, bin_dir = (os.path.abspath(os.path.expanduser(p)) for p in sys.argv[1:3])
+    venv = os.path.join(home, sys.argv[3])
+    site_packages = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))
+    dists = {canonical(d.metadata["Name"]): d for d in metadata.distributions(path=site_packages)}
+    poetry = dists.get("poetry")
+    # Plugins Poetry itself depends on (poetry-plugin-export in 1.x) are not the user's to remove.
+    bundled = {canonical(r) for r in (poetry.requires or [])} if poetry else set()
+    plugins = sorted(
+        name for name, dist in dists.items()
+        if name not in bundled and any(ep.group in PLUGIN_GROUPS for ep in dist.entry_points)
+    )
+    link = os.path.join(bin_dir, "poetry")
+    print(json.dumps({
+        "python": "%d.%d" % sys.version_info[:2],
+        "euid": os.geteuid(),
+        "user_home": os.path.expanduser("~"),
+        "home": home,
+        "bin_dir": bin_dir,
+        "bin_dir_exists": os.path.isdir(bin_dir),
+        "bin_link": os.readlink(link) if os.path.islink(link) else None,
+        "venv_target": os.path.realpath(venv) if os.path.islink(venv) else None,
+        "venvs": sorted(
+            p for p in glob.glob(os.path.join(home, "venv-*"))
+            if os.path.isdir(p) and not os.path.islink(p)
+        ),
+        "version": poetry.version if poetry else None,
+        "plugins": plugins,
+    }))
+
+
+main()
