@@ -232,3 +232,39 @@ def test_write_atomic_unwritable_directory(tmp_path):
     directory.write_text("")
     with pytest.raises(_toml.TomlError, match="^Cannot write "):
         _toml.write_atomic(str(directory / "config.toml"), "a = 1\n")
+
+
+SOURCES = ["tool", "poetry", "source"]
+WITH_SOURCES = '[tool.poetry]\nname = "app"\n\n[[tool.poetry.source]]\nname = "a"\nurl = "https://a/"\n'
+
+
+def test_append_table_creates_the_array():
+    document = _toml.parse_document('[tool.poetry]\nname = "app"\n')
+    _toml.append_table(document, SOURCES, [("name", "a"), ("url", "https://a/")])
+    assert _toml.loads(_toml.dumps(document)) == {"tool": {"poetry": {"name": "app", "source": [
+        {"name": "a", "url": "https://a/"}]}}}
+
+
+def test_append_table_after_a_table_that_ends_the_file():
+    document = _toml.parse_document(WITH_SOURCES)
+    _toml.append_table(document, SOURCES, [("name", "b"), ("url", "https://b/"), ("priority", "explicit")])
+    assert _toml.dumps(document) == (WITH_SOURCES + '\n[[tool.poetry.source]]\nname = "b"\nurl = "https://b/"\n'
+                                     'priority = "explicit"\n\n')
+
+
+def test_remove_item_of_an_array_of_tables_is_rendered():
+    """tomlkit 0.6.0 keeps rendering a table deleted from an array of tables."""
+    document = _toml.parse_document(WITH_SOURCES + '\n[[tool.poetry.source]]\nname = "b"\nurl = "https://b/"\n')
+    _toml.remove_item(document, SOURCES, 0)
+    assert _toml.dumps(document) == '[tool.poetry]\nname = "app"\n\n[[tool.poetry.source]]\nname = "b"\nurl = "https://b/"\n'
+    _toml.remove_item(document, SOURCES, 0)
+    assert _toml.loads(_toml.dumps(document)) == {"tool": {"poetry": {"name": "app"}}}
+
+
+def test_inline_arrays_stay_inline():
+    document = _toml.parse_document('[tool.poetry]\nsource = [{name = "a", url = "https://a/"}]\n')
+    _toml.append_table(document, SOURCES, [("name", "b"), ("url", "https://b/")])
+    _toml.remove_item(document, SOURCES, 0)
+    text = _toml.dumps(document)
+    assert "[[" not in text
+    assert _toml.loads(text) == {"tool": {"poetry": {"source": [{"name": "b", "url": "https://b/"}]}}}
