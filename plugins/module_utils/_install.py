@@ -43,7 +43,6 @@ _OPERATION_RE = re.compile(
 # Printed on every run in package mode, whether or not anything changes.
 _ROOT_RE = re.compile(r"^Installing the current project: (?P<name>\S+) \((?P<version>[^)]+)\)", re.MULTILINE)
 _LOCKED_RE = re.compile(r'^\[\[package\]\]\s*\nname = "(?P<name>[^"]+)"\s*\nversion = "(?P<version>[^"]+)"', re.MULTILINE)
-_BASE_EXECUTABLE_RE = re.compile(r"^Base\s*\n(?:.*\n)*?Executable:\s*(?P<path>\S+)", re.MULTILINE)
 
 
 def canonical_name(name):
@@ -259,22 +258,12 @@ class Installer:
         return self.runner.install_args(sync=sync, compile=self.compile, dry_run=dry_run,
                                         **self.selection.install_options())
 
-    def dry_run(self, env=None):
-        return self.runner.run(self._install_args(self.selection.sync, dry_run=True),
-                               cwd=self.project.path, env=env)[1]
+    def _poetry(self, args, env):
+        return self.runner.run(args, cwd=self.project.path, env=env)[1]
 
     def _interpreter(self):
-        """The interpreter a new virtualenv gets: `python`, else for our own virtualenv
-        python3 on PATH, else the one Poetry reports as the base of a new environment."""
-        if self.python:
-            return self.python
-        if self.virtualenv:
-            return self.runner.module.get_bin_path("python3", required=True)
-        out = self.runner.run(["env", "info"], cwd=self.project.path)[1]
-        match = _BASE_EXECUTABLE_RE.search(out)
-        if not match:
-            raise PoetryError("cannot tell which Python Poetry would create the virtualenv with", stdout=out)
-        return match.group("path")
+        """The interpreter of a new `virtualenv`: `python`, else python3 on PATH."""
+        return self.python or self.runner.module.get_bin_path("python3", required=True)
 
     def create_virtualenv(self, path):
         """A virtualenv without pip: its packages are exactly the locked ones (Poetry does not
@@ -289,17 +278,24 @@ class Installer:
         """Operations a sync would run, from Poetry's dry run; never changes the environment.
 
         When the virtualenv does not exist yet (venv is None), the dry run goes against an
-        empty throwaway one made with the same interpreter (`poetry sync --dry-run` would
-        create the real one)."""
+        empty throwaway one in a scratch directory (`poetry sync --dry-run` would create the
+        real one): made the way the real one will be, by us for `virtualenv`, else by Poetry
+        itself (POETRY_VIRTUALENVS_PATH pointing into the scratch directory), so that the
+        interpreter and the packages a new environment starts with are the same."""
+        args = self._install_args(self.selection.sync, dry_run=True)
         if venv is not None:
-            output = self.dry_run(self._env())
+            output = self._poetry(args, self._env())
             installed = installed_packages(venv)
         else:
             scratch = tempfile.mkdtemp(prefix="lockstep-poetry-plan-")
             try:
-                throwaway = os.path.join(scratch, "venv")
-                self.create_virtualenv(throwaway)
-                output = self.dry_run(virtualenv_environment(throwaway))
+                if self.virtualenv:
+                    throwaway = os.path.join(scratch, "venv")
+                    self.create_virtualenv(throwaway)
+                    env = virtualenv_environment(throwaway)
+                else:
+                    env = {"POETRY_VIRTUALENVS_PATH": scratch, "POETRY_VIRTUALENVS_IN_PROJECT": "false"}
+                output = self._poetry(args, env)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
             installed = {}
@@ -336,7 +332,7 @@ class Installer:
         return venv, output
 
     def _run_install(self, sync):
-        return self.runner.run(self._install_args(sync), cwd=self.project.path, env=self._env())[1]
+        return self._poetry(self._install_args(sync), self._env())
 
     # The whole task.
 

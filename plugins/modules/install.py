@@ -54,7 +54,8 @@ options:
   sync:
     description:
       - Remove packages that the lock does not list for the selected groups and extras.
-      - V(false) only installs and updates (C(poetry install)).
+      - V(false) only installs and updates (C(poetry install)). Poetry 1.8's C(install)
+        still removes the packages of extras that are not selected; Poetry 2.x's does not.
     type: bool
     default: true
   virtualenv:
@@ -87,11 +88,9 @@ attributes:
     support: full
     details:
       - Reports the same operations as a real run. When the virtualenv does not exist yet,
-        Poetry's dry run goes against an empty temporary virtualenv made with the same
-        interpreter outside the project, so nothing is created.
-      - Without O(virtualenv), a virtualenv Poetry has not created yet is predicted with the
-        interpreter Poetry reports as its base (C(poetry env info)); Poetry may pick another
-        one on the real run if that one does not satisfy the project.
+        Poetry's dry run goes against an empty temporary virtualenv in a scratch directory
+        outside the project, made the way the real one would be (with O(python) for
+        O(virtualenv), else by Poetry itself), so nothing is created.
   diff_mode:
     support: full
     details:
