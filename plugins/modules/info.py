@@ -93,7 +93,7 @@ notes:
   - The virtualenv is found with C(poetry env info --path), which does not create one.
   - RV(in_sync) comes from the same plan M(lockstep.poetry.install) makes in check mode. When the
     project has no virtualenv yet, it is planned against an empty throwaway one in a temporary
-    directory.
+    directory. Planning may fill Poetry's own cache (package metadata), as any Poetry run does.
 seealso:
   - module: lockstep.poetry.install
   - module: lockstep.poetry.lock
