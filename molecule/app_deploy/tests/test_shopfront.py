@@ -1,0 +1,54 @@
+"""What the shop front's users and operators care about, whatever release is deployed: it
+answers, from the release that `current` points to, as its own user, with production
+dependencies only, and its environment file is private."""
+
+import json
+
+import pytest
+
+ROOT = "/srv/shopfront"
+
+
+@pytest.fixture(scope="module")
+def front_page(host):
+    port = str(host.ansible.get_variables()["shopfront_port"])
+    return json.loads(host.check_output("curl -fsS http://127.0.0.1:%s/", port))
+
+
+def test_service_is_enabled_and_running(host):
+    service = host.service("shopfront")
+    assert service.is_enabled
+    assert service.is_running
+
+
+def test_answers_from_the_current_release(host, front_page):
+    current = host.file(ROOT + "/current")
+    assert current.is_symlink
+    assert front_page["directory"] == current.linked_to
+    assert front_page["greeting"].startswith("hello molecule from lockstep-sample-lib ")
+
+
+def test_runs_as_its_own_user(host):
+    workers = host.process.filter(comm="gunicorn")
+    assert workers
+    assert {worker.user for worker in workers} == {"shopfront"}
+
+
+def test_virtualenv_holds_production_dependencies_only(host):
+    python = ROOT + "/current/.venv/bin/python"
+    assert host.run("%s -c 'import gunicorn, humanize, lockstep_sample_lib'", python).rc == 0
+    # pytest is in the project's dev group.
+    assert host.run("%s -c 'import pytest'", python).rc != 0
+
+
+def test_environment_file_is_private(host):
+    env = host.file(ROOT + "/app.env")
+    assert env.mode == 0o600
+    assert env.user == "shopfront"
+    assert 'SHOPFRONT_CUSTOMER="molecule"' in env.content_string
+
+
+def test_shared_path_outlives_releases(host):
+    uploads = host.file(ROOT + "/current/var/uploads")
+    assert uploads.is_symlink
+    assert uploads.linked_to == ROOT + "/shared/var/uploads"
