@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""How much a lockstep.poetry.install run that has nothing to do costs, next to Poetry's dry run.
+
+    .venv/bin/python bench/install_noop.py [--work DIR] [--runs N] [--poetry 1.8.5 2.5.1]
+
+Run it from a checkout with the development virtualenv (scripts/test creates .venv; its Python
+has pypiserver for the index and ansible-core for the module). It starts its own private index
+(tests/testbed/index.py, under WORK/index) and installs each Poetry version it measures
+(tests/testbed/poetry.sh, under WORK/poetry); WORK defaults to .cache/bench and is reused by
+later runs (wheels, Poetry installs). The index is stopped at the end.
+
+For each Poetry version it locks a project with more than 30 packages from the index, syncs it
+once into a virtualenv with the module, then measures in alternation, --runs times each:
+  (a) the module's no-op run, executed the way Ansible executes it on a target: the AnsiballZ
+      payload that `ansible localhost -m lockstep.poetry.install` leaves behind with
+      ANSIBLE_KEEP_REMOTE_FILES=1, run with the same Python (the controller's own start-up
+      and connection costs, the same for every module, are left out);
+  (b) `poetry sync --dry-run` (Poetry 1.8: `poetry install --sync --dry-run`) on the same
+      project and virtualenv;
+and prints the medians and the ratio a/b (target: at most 0.3). It also prints, for
+information, the module's no-op run without `virtualenv` (Poetry's own virtualenv): finding
+that virtualenv takes one `poetry env info --path`, which costs about as much as the dry run
+itself, so only the `virtualenv` case can meet the target. Exits 1 when a ratio misses it.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTBED = ROOT / "tests" / "testbed"
+TARGET_RATIO = 0.3
+# Main dependencies of the benchmark project: with their own dependencies, more than 30
+# packages from the test index's mirror (tests/testbed/mirror.txt).
+DEPENDENCIES = [
+    "requests", "rich", "httpx", "pytest", "structlog", "gunicorn", "click", "tabulate", "humanize",
+    "tenacity", "python-dotenv", "pytz", "python-dateutil", "jmespath", "itsdangerous", "blinker",
+    "cachetools", "attrs", "decorator", "distlib", "filelock", "platformdirs", "more-itertools", "toml",
+    "wcwidth", "tzdata", "importlib-metadata", "lockstep-sample-lib",
+]
+
+
+def log(message):
+    print("[bench] %s" % message, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kwargs):
+    return subprocess.run([str(part) for part in cmd], check=True, **kwargs)
+
+
+def pyproject(index_url):
+    lines = [
+        "[tool.poetry]", 'name = "bench-app"', 'version = "0.1.0"', 'description = "Benchmark project"',
+        'authors = ["lockstep.poetry maintainers <maintainers@example.com>"]', "package-mode = false", "",
+        "[tool.poetry.dependencies]", 'python = ">=3.9"',
+    ]
+    lines += ['%s = "*"' % name for name in DEPENDENCIES]
+    lines += ["", "[[tool.poetry.source]]", 'name = "private"', 'url = "%s"' % index_url, 'priority = "primary"', ""]
+    return "\n".join(lines)
+
+
+class Bench:
+    def __init__(self, work, runs):
+        self.work = work
+        self.runs = runs
+        self.python = sys.executable
+        self.bin = Path(sys.executable).parent
+        # The collection as Ansible looks for it, pointing at this checkout.
+        self.collections = work / "collections"
+        link = self.collections / "ansible_collections" / "lockstep" / "poetry"
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(ROOT)
+
+    def start_index(self):
+        run([self.python, TESTBED / "index.py", "start", "--dir", self.work / "index"])
+        state = json.loads((self.work / "index" / "state.json").read_text())
+        self.env = dict(
+            os.environ,
+            POETRY_HTTP_BASIC_PRIVATE_USERNAME=state["username"],
+            POETRY_HTTP_BASIC_PRIVATE_PASSWORD=state["password"],
+            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+            LC_ALL="C.UTF-8",
+            LANG="C.UTF-8",
+            ANSIBLE_COLLECTIONS_PATH=str(self.collections),
+        )
+        self.env.pop("VIRTUAL_ENV", None)
+        return state["simple_url"]
+
+    def stop_index(self):
+        run([self.python, TESTBED / "index.py", "stop", "--dir", self.work / "index"])
+
+    def poetry(self, version):
+        directory = self.work / "poetry" / version
+        run([TESTBED / "poetry.sh", version, directory])
+        return directory / "bin" / "poetry"
+
+    def prepare(self, version, index_url):
+        """A locked project for `version` with Poetry's config and cache of its own."""
+        base = self.work / version
+        shutil.rmtree(base, ignore_errors=True)
+        project = base / "project"
+        project.mkdir(parents=True)
+        (project / "pyproject.toml").write_text(pyproject(index_url))
+        env = dict(self.env, POETRY_CONFIG_DIR=str(base / "config"), POETRY_CACHE_DIR=str(base / "cache"))
+        poetry = self.poetry(version)
+        run([poetry, "--no-interaction", "--no-ansi", "lock"], cwd=project, env=env, stdout=subprocess.DEVNULL)
+        locked = (project / "poetry.lock").read_text().count("[[package]]")
+        log("Poetry %s: %d locked packages" % (version, locked))
+        if locked < 30:
+            sys.exit("the benchmark project locks only %d packages; it needs 30 or more" % locked)
+        return base, project, poetry, env
+
+    def ansiballz(self, base, args, env):
+        """Run the module once through Ansible (the sync) and keep the AnsiballZ payload."""
+        remote_tmp = base / "remote-tmp"
+        shutil.rmtree(remote_tmp, ignore_errors=True)
+        env = dict(env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote_tmp),
+                   ANSIBLE_PYTHON_INTERPRETER=self.python, ANSIBLE_LOCALHOST_WARNING="false",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        result = run([self.bin / "ansible", "localhost", "-c", "local", "-m", "lockstep.poetry.install",
+                      "-a", json.dumps(args), "-o"], env=env, capture_output=True, text=True)
+        log("sync through Ansible: %s" % result.stdout.strip()[:160])
+        payload = glob.glob(str(remote_tmp / "ansible-tmp-*" / "AnsiballZ_install.py"))
+        if len(payload) != 1:
+            sys.exit("expected one AnsiballZ_install.py under %s, found %s" % (remote_tmp, payload))
+        return payload[0]
+
+    def noop(self, payload, env):
+        """One run of the module's payload; it must report no change and run no Poetry."""
+        started = time.perf_counter()
+        out = run([self.python, payload], env=env, capture_output=True, text=True).stdout
+        elapsed = time.perf_counter() - started
+        result = json.loads(out)
+        if result.get("changed") or result.get("failed"):
+            sys.exit("the module's no-op run did not report a no-op: %s" % out)
+        return elapsed, len(result["commands"])
+
+    def dry_run(self, poetry, version, project, env):
+        command = ["sync"] if int(version.split(".")[0]) >= 2 else ["install", "--sync"]
+        started = time.perf_counter()
+        out = run([poetry, "--no-interaction", "--no-ansi"] + command + ["--dry-run"], cwd=project, env=env,
+                  capture_output=True, text=True).stdout
+        elapsed = time.perf_counter() - started
+        if "0 installs, 0 updates, 0 removals" not in out:
+            sys.exit("the dry run found work to do:\n%s" % out)
+        return elapsed
+
+    def measure(self, version, index_url):
+        base, project, poetry, env = self.prepare(version, index_url)
+        venv = base / "venv"
+        args = {"project_path": str(project), "virtualenv": str(venv), "executable": str(poetry)}
+        payload = self.ansiballz(base, args, env)
+        own_payload = self.ansiballz(base / "own", dict(args, virtualenv=None), env)
+        venv_env = dict(env, VIRTUAL_ENV=str(venv), PATH="%s%s%s" % (venv / "bin", os.pathsep, env["PATH"]))
+        module, dry, own = [], [], []
+        for _ in range(self.runs):
+            elapsed, commands = self.noop(payload, env)
+            if commands:
+                sys.exit("the no-op run with virtualenv ran %d commands; expected none" % commands)
+            module.append(elapsed)
+            dry.append(self.dry_run(poetry, version, project, venv_env))
+            own.append(self.noop(own_payload, env)[0])
+        return {
+            "version": version,
+            "module": statistics.median(module),
+            "dry_run": statistics.median(dry),
+            "own": statistics.median(own),
+        }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--poetry", nargs="+", default=["1.8.5", "2.5.1"])
+    args = parser.parse_args()
+    bench = Bench(args.work.resolve(), args.runs)
+    index_url = bench.start_index()
+    try:
+        results = [bench.measure(version, index_url) for version in args.poetry]
+    finally:
+        bench.stop_index()
+    print("median of %d runs each, seconds" % args.runs)
+    print("%-8s %12s %12s %7s   %s" % ("poetry", "module no-op", "dry run", "ratio", "without virtualenv (informational)"))
+    missed = False
+    for r in results:
+        ratio = r["module"] / r["dry_run"]
+        missed = missed or ratio > TARGET_RATIO
+        print("%-8s %12.3f %12.3f %7.2f   module %.3f, ratio %.2f" % (
+            r["version"], r["module"], r["dry_run"], ratio, r["own"], r["own"] / r["dry_run"]))
+    print("target: ratio <= %.1f: %s" % (TARGET_RATIO, "missed" if missed else "met"))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
