@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """How much a lockstep.poetry.install run that has nothing to do costs, next to Poetry's dry run.
 
     .venv/bin/python bench/install_noop.py [--work DIR] [--runs N] [--poetry 1.8.5 2.5.1]
@@ -161,7 +160,7 @@ class Bench:
         own_payload = self.ansiballz(base / "own", dict(args, virtualenv=None), env)
         venv_env = dict(env, VIRTUAL_ENV=str(venv), PATH="%s%s%s" % (venv / "bin", os.pathsep, env["PATH"]))
         module, dry, own = [], [], []
-        for _ in range(self.runs):
+        for _run in range(self.runs):
             elapsed, commands = self.noop(payload, env)
             if commands:
                 sys.exit("the no-op run with virtualenv ran %d commands; expected none" % commands)

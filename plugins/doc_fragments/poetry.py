@@ -34,3 +34,48 @@ options:
     type: path
     required: true
 """
+
+    # What to install from the lock (module_utils/_install.py SELECTION_ARGUMENT_SPEC).
+    SELECTION = r"""
+options:
+  only:
+    description:
+      - Install only these dependency groups (C(--only)). V([main]) is the production deploy.
+    type: list
+    elements: str
+  with_groups:
+    description:
+      - Also install these optional dependency groups (C(--with)).
+    type: list
+    elements: str
+  without_groups:
+    description:
+      - Leave out these dependency groups (C(--without)); with O(sync=true) their packages are
+        removed.
+    type: list
+    elements: str
+  extras:
+    description:
+      - Install these extras of the project (C(--extras)).
+      - Mutually exclusive with O(all_extras).
+    type: list
+    elements: str
+  all_extras:
+    description:
+      - Install every extra of the project (C(--all-extras)).
+    type: bool
+    default: false
+  root:
+    description:
+      - Install the project itself (in package mode) along with its dependencies.
+      - V(false) is C(--no-root). A project already installed is left in place.
+    type: bool
+    default: true
+  sync:
+    description:
+      - Remove packages that the lock does not list for the selected groups and extras.
+      - V(false) only installs and updates (C(poetry install)). Poetry 1.8's C(install)
+        still removes the packages of extras that are not selected; Poetry 2.x's does not.
+    type: bool
+    default: true
+"""

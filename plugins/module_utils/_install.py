@@ -139,6 +139,19 @@ def virtualenv_environment(venv):
     }
 
 
+# The options of a Selection; documented in doc_fragments/poetry.py (SELECTION).
+SELECTION_ARGUMENT_SPEC = dict(
+    only=dict(type="list", elements="str"),
+    with_groups=dict(type="list", elements="str"),
+    without_groups=dict(type="list", elements="str"),
+    extras=dict(type="list", elements="str"),
+    all_extras=dict(type="bool", default=False),
+    root=dict(type="bool", default=True),
+    sync=dict(type="bool", default=True),
+)
+SELECTION_MUTUALLY_EXCLUSIVE = [("extras", "all_extras")]
+
+
 class Selection:
     """What to install: groups, extras, the project itself; and whether to remove the rest."""
 
@@ -151,6 +164,11 @@ class Selection:
         self.all_extras = bool(all_extras)
         self.root = bool(root)
         self.sync = bool(sync)
+
+    @classmethod
+    def from_params(cls, params):
+        """The selection a module's parameters (SELECTION_ARGUMENT_SPEC) ask for."""
+        return cls(**{name: params[name] for name in SELECTION_ARGUMENT_SPEC})
 
     def as_dict(self):
         return dict(vars(self))

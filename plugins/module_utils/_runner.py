@@ -58,17 +58,18 @@ def _repeated(name):
     return lambda values: ["%s=%s" % (name, value) for value in values or []]
 
 
-# How the options of install/sync are spelled (the same in 1.8 and 2.x). Keys are the keyword
-# arguments of PoetryRunner.install_args().
+# How the options of install/sync are spelled (the same in 1.8 and 2.x), in the order they
+# are given: how to run, then what to install. Keys are the keyword arguments of
+# PoetryRunner.install_args().
 INSTALL_OPTIONS = {
+    "compile": _flag("--compile"),
+    "dry_run": _flag("--dry-run"),
     "only": _repeated("--only"),
     "with_groups": _repeated("--with"),
     "without_groups": _repeated("--without"),
     "extras": _repeated("--extras"),
     "all_extras": _flag("--all-extras"),
     "root": _negated_flag("--no-root"),
-    "compile": _flag("--compile"),
-    "dry_run": _flag("--dry-run"),
 }
 
 
@@ -320,8 +321,12 @@ class PoetryRunner:
             args = ["sync"]
         else:
             args = ["install", "--sync"]
-        for name, value in options.items():
-            args.extend(INSTALL_OPTIONS[name](value))
+        unknown = set(options) - set(INSTALL_OPTIONS)
+        if unknown:
+            raise TypeError("unknown install options: %s" % ", ".join(sorted(unknown)))
+        for name, spell in INSTALL_OPTIONS.items():
+            if name in options:
+                args.extend(spell(options[name]))
         return args
 
     def lock_args(self, regenerate=False):

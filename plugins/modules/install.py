@@ -18,46 +18,6 @@ description:
     installed packages (read from the C(*.dist-info) directories) and Poetry itself are the
     same as at the last sync, the task reports no change without starting Poetry at all.
 options:
-  only:
-    description:
-      - Install only these dependency groups (C(--only)). V([main]) is the production deploy.
-    type: list
-    elements: str
-  with_groups:
-    description:
-      - Also install these optional dependency groups (C(--with)).
-    type: list
-    elements: str
-  without_groups:
-    description:
-      - Leave out these dependency groups (C(--without)); with O(sync=true) their packages are
-        removed.
-    type: list
-    elements: str
-  extras:
-    description:
-      - Install these extras of the project (C(--extras)).
-      - Mutually exclusive with O(all_extras).
-    type: list
-    elements: str
-  all_extras:
-    description:
-      - Install every extra of the project (C(--all-extras)).
-    type: bool
-    default: false
-  root:
-    description:
-      - Install the project itself (in package mode) along with its dependencies.
-      - V(false) is C(--no-root). A project already installed is left in place.
-    type: bool
-    default: true
-  sync:
-    description:
-      - Remove packages that the lock does not list for the selected groups and extras.
-      - V(false) only installs and updates (C(poetry install)). Poetry 1.8's C(install)
-        still removes the packages of extras that are not selected; Poetry 2.x's does not.
-    type: bool
-    default: true
   virtualenv:
     description:
       - Install into the virtualenv at this path instead of the one Poetry chooses.
@@ -81,8 +41,10 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
+  - lockstep.poetry.poetry.selection
 attributes:
   check_mode:
     support: full
@@ -96,7 +58,10 @@ attributes:
     details:
       - Installed packages (name to version) before and after.
   idempotent:
+    description: Run twice with the same arguments, the second run reports no change.
     support: full
+  platform:
+    platforms: posix
 notes:
   - Without O(virtualenv), Poetry chooses the environment exactly as on the command line,
     including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment.
@@ -112,7 +77,7 @@ seealso:
     description: What C(poetry sync) does with groups, extras and the project itself.
     link: https://python-poetry.org/docs/cli/#sync
 author:
-  - lockstep.poetry maintainers
+  - lockstep.poetry maintainers (@lockstep)
 """
 
 EXAMPLES = r"""
@@ -210,26 +175,27 @@ commands:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lockstep.poetry.plugins.module_utils._install import Installer, Project, Selection
+from ansible_collections.lockstep.poetry.plugins.module_utils._install import (
+    SELECTION_ARGUMENT_SPEC,
+    SELECTION_MUTUALLY_EXCLUSIVE,
+    Installer,
+    Project,
+    Selection,
+)
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, run_task
 
 
 def main():
+    argument_spec = dict(
+        virtualenv=dict(type="path"),
+        python=dict(type="str"),
+        compile=dict(type="bool", default=False),
+    )
+    argument_spec.update(PROJECT_ARGUMENT_SPEC)
+    argument_spec.update(SELECTION_ARGUMENT_SPEC)
     module = AnsibleModule(
-        argument_spec=dict(
-            only=dict(type="list", elements="str"),
-            with_groups=dict(type="list", elements="str"),
-            without_groups=dict(type="list", elements="str"),
-            extras=dict(type="list", elements="str"),
-            all_extras=dict(type="bool", default=False),
-            root=dict(type="bool", default=True),
-            sync=dict(type="bool", default=True),
-            virtualenv=dict(type="path"),
-            python=dict(type="str"),
-            compile=dict(type="bool", default=False),
-            **PROJECT_ARGUMENT_SPEC
-        ),
-        mutually_exclusive=[("extras", "all_extras")],
+        argument_spec=argument_spec,
+        mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
         required_by={"python": "virtualenv"},
         supports_check_mode=True,
     )
@@ -239,16 +205,7 @@ def main():
         python = params["python"]
         if python and "/" not in python:
             python = module.get_bin_path(python, required=True)
-        selection = Selection(
-            only=params["only"],
-            with_groups=params["with_groups"],
-            without_groups=params["without_groups"],
-            extras=params["extras"],
-            all_extras=params["all_extras"],
-            root=params["root"],
-            sync=params["sync"],
-        )
-        installer = Installer(runner, Project(params["project_path"]), selection,
+        installer = Installer(runner, Project(params["project_path"]), Selection.from_params(params),
                               virtualenv=params["virtualenv"], python=python, compile=params["compile"])
         return installer.ensure(check_mode=module.check_mode)
 

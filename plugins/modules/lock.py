@@ -22,6 +22,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
 attributes:
@@ -39,13 +40,16 @@ attributes:
     details:
       - Locked packages (name to version) before and after.
   idempotent:
+    description: Run twice with the same arguments, the second run reports no change.
     support: full
+  platform:
+    platforms: posix
 notes:
   - Resolving contacts the project's package sources; give Poetry their credentials with
     E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in the
     task's environment.
-  - Like C(poetry lock), resolving may create the project's virtualenv when there is none:
-    Poetry needs an interpreter that satisfies the project.
+  - Like C(poetry lock), resolving may create the project's virtualenv when there is none,
+    because Poetry needs an interpreter that satisfies the project.
   - Changing the project's sources or dependencies in C(pyproject.toml) makes the lock stale.
 seealso:
   - module: lockstep.poetry.install
@@ -53,7 +57,7 @@ seealso:
     description: How C(poetry lock) resolves and what C(--regenerate) does.
     link: https://python-poetry.org/docs/cli/#lock
 author:
-  - lockstep.poetry maintainers
+  - lockstep.poetry maintainers (@lockstep)
 """
 
 EXAMPLES = r"""

@@ -7,13 +7,12 @@ click, an optional rich (extra "fancy"), tomli for Python < 3.11, iniconfig in g
 tabulate in the optional group docs; the virtualenv runs Python 3.11.
 """
 
-import re
-
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import parse_operations, parse_root
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import explain_failure, is_stale_lock
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import VERSIONS, Captured
+
 
 def install(name, version):
     return {"action": "install", "name": name, "version": version}

@@ -119,8 +119,8 @@ def test_unreadable_version_is_an_error():
 
 INSTALL_OPTIONS = dict(only=["main"], with_groups=["docs"], without_groups=["dev", "test"], extras=["fancy"],
                        all_extras=False, root=False, compile=True, dry_run=True)
-SPELLED = ["--only=main", "--with=docs", "--without=dev", "--without=test", "--extras=fancy",
-           "--no-root", "--compile", "--dry-run"]
+SPELLED = ["--compile", "--dry-run", "--only=main", "--with=docs", "--without=dev", "--without=test",
+           "--extras=fancy", "--no-root"]
 
 
 @pytest.mark.parametrize("version, sync, command", [
@@ -138,6 +138,8 @@ def test_defaults_add_no_options():
     runner = PoetryRunner(FakeModule([version_answer("2.5.1")]))
     assert runner.install_args(only=[], extras=None, all_extras=False, root=True, compile=False) == ["sync"]
     assert runner.install_args(all_extras=True) == ["sync", "--all-extras"]
+    with pytest.raises(TypeError):
+        runner.install_args(no_such_option=True)
 
 
 @pytest.mark.parametrize("version, regenerate, command", [

@@ -1,0 +1,94 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A scripted stand-in for the commands a module runs, for module tests with mocked run_command.
+
+Each expected call is Call(argv, rc, stdout, stderr, effect, env): argv is what must follow
+`poetry --no-interaction --no-ansi` (or the whole argv for other commands, with SCRATCH
+matching any temporary path); env holds variables the call must get; effect(cmd, cwd, env)
+does to the file system what the real command would. Output comes from the captured real
+Poetry output where there is one.
+"""
+
+import os
+
+from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import Captured
+
+GLOBAL_OPTIONS = ["--no-interaction", "--no-ansi"]
+SCRATCH = object()
+
+
+class Call:
+    def __init__(self, argv, rc=0, stdout="", stderr="", effect=None, env=None):
+        self.argv, self.rc, self.stdout, self.stderr, self.effect, self.env = argv, rc, stdout, stderr, effect, env
+
+    @classmethod
+    def captured(cls, argv, version, name, effect=None, env=None):
+        """A call answered with real Poetry output from fixtures/poetry-VERSION/NAME.txt."""
+        out = Captured(version, name)
+        return cls(argv, out.rc, out.stdout, out.stderr, effect, env)
+
+
+def version(number):
+    return Call(["--version"], stdout="Poetry (version %s)\n" % number)
+
+
+def _matches(expected, actual):
+    if len(expected) != len(actual):
+        return False
+    return all(e is SCRATCH and a.startswith("/tmp") or e == a for e, a in zip(expected, actual))
+
+
+class FakeHost:
+    """Patches AnsibleModule.run_command and get_bin_path: poetry is found on PATH (a stand-in
+    file in `directory`, as the stamp looks at the file), `calls` are consumed in order."""
+
+    def __init__(self, monkeypatch, directory, calls=()):
+        self.poetry = os.path.join(str(directory), "poetry")
+        with open(self.poetry, "w") as handle:
+            handle.write("#!/bin/sh\nexit 1\n")
+        os.chmod(self.poetry, 0o755)
+        self.calls = list(calls)
+        self.seen = []
+        monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", self.run_command)
+        monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.get_bin_path", self.get_bin_path)
+
+    def expect(self, *calls):
+        self.calls.extend(calls)
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return {"poetry": self.poetry, "python3": "/usr/bin/python3", "python3.12": "/usr/bin/python3.12"}.get(name)
+
+    def run_command(self, cmd, cwd=None, environ_update=None, check_rc=False):
+        self.seen.append(cmd)
+        assert self.calls, "unexpected command %s" % cmd
+        call = self.calls.pop(0)
+        prefix = [self.poetry] + GLOBAL_OPTIONS
+        actual = cmd[len(prefix):] if cmd[: len(prefix)] == prefix else cmd
+        assert _matches(call.argv, actual), "expected %s, got %s" % (call.argv, actual)
+        for name, value in (call.env or {}).items():
+            assert (environ_update or {}).get(name) == value, "%s=%s expected in %s" % (name, value, environ_update)
+        if call.effect:
+            call.effect(cmd, cwd, environ_update or {})
+        return call.rc, call.stdout, call.stderr
+
+    def done(self):
+        return not self.calls
+
+
+def make_virtualenv(path, packages=()):
+    """What `python -m venv` leaves that the module looks at, plus installed packages."""
+    site = os.path.join(path, "lib", "python3.11", "site-packages")
+    os.makedirs(site, exist_ok=True)
+    with open(os.path.join(path, "pyvenv.cfg"), "w") as handle:
+        handle.write("home = /usr/bin\nversion = 3.11.2\n")
+    install(path, packages)
+
+
+def install(path, packages):
+    site = os.path.join(path, "lib", "python3.11", "site-packages")
+    for name, version in packages:
+        os.makedirs(os.path.join(site, "%s-%s.dist-info" % (name.replace("-", "_"), version)), exist_ok=True)
+
+
+def uninstall(path, name, version):
+    os.rmdir(os.path.join(path, "lib", "python3.11", "site-packages", "%s-%s.dist-info" % (name.replace("-", "_"), version)))
