@@ -71,12 +71,19 @@ def test_check_mode_plans_in_a_throwaway_virtualenv(capsys, host, project, venv)
     assert scratch != venv and not os.path.exists(scratch)
 
 
-def test_apply_creates_the_virtualenv_syncs_and_stamps(capsys, host, project, venv):
-    host.expect(
+def new_virtualenv_planned_and_created(venv):
+    """Poetry 2.5.1 plans against a throwaway virtualenv, then the real one is created."""
+    return [
         version("2.5.1"),
         Call(["/usr/bin/python3", "-m", "venv", "--without-pip", SCRATCH]),
         Call.captured(["sync", "--dry-run"], "2.5.1", "dry-run-fresh"),
         Call(["/usr/bin/python3", "-m", "venv", "--without-pip", venv], effect=lambda *a: make_virtualenv(venv)),
+    ]
+
+
+def test_apply_creates_the_virtualenv_syncs_and_stamps(capsys, host, project, venv):
+    host.expect(
+        *new_virtualenv_planned_and_created(venv),
         Call.captured(["sync"], "2.5.1", "sync-fresh", env=in_venv(venv),
                       effect=lambda *a: install_packages(venv, LOCKED)),
     )
@@ -190,13 +197,7 @@ def test_project_version_change_is_an_update(capsys, host, project, venv):
 
 
 def test_failed_run_removes_the_virtualenv_it_created(capsys, host, project, venv):
-    host.expect(
-        version("2.5.1"),
-        Call(["/usr/bin/python3", "-m", "venv", "--without-pip", SCRATCH]),
-        Call.captured(["sync", "--dry-run"], "2.5.1", "dry-run-fresh"),
-        Call(["/usr/bin/python3", "-m", "venv", "--without-pip", venv], effect=lambda *a: make_virtualenv(venv)),
-        Call.captured(["sync"], "2.5.1", "sync-no-credentials"),
-    )
+    host.expect(*new_virtualenv_planned_and_created(venv), Call.captured(["sync"], "2.5.1", "sync-no-credentials"))
     result = run(capsys, project, venv)
     assert host.done()
     assert result["failed"] is True
