@@ -17,6 +17,8 @@ Errors: unknown domain, owner or repository -> 404 ResourceNotFoundException; th
 UnrecognizedClientException; a wrong secret -> 403 InvalidSignatureException; a duration out
 of range -> 400 ValidationException. For retry tests, POST /_standin/throttle?count=N makes
 the next N API calls answer 429 ThrottlingException; GET /_standin/stats counts the calls.
+Every token handed out is also appended to DIR/tokens (mode 0600), for tests that check that no
+token shows up in a log or a command line.
 """
 
 import argparse
@@ -60,8 +62,9 @@ class AwsError(Exception):
 
 
 class StandIn:
-    def __init__(self, config, packages):
+    def __init__(self, config, packages, tokens_file):
         self.config = config
+        self.tokens_file = tokens_file
         self.tokens = {}  # token -> expiry (epoch seconds)
         self.lock = threading.Lock()
         self.throttle = 0
@@ -166,6 +169,9 @@ class StandIn:
         with self.lock:
             self.tokens = {t: e for t, e in self.tokens.items() if e > time.time()}
             self.tokens[token] = expiry
+            fd = os.open(self.tokens_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a") as handle:
+                handle.write(token + "\n")
         return {"authorizationToken": token, "expiration": expiry}
 
     def repository_endpoint(self, environ, query):
@@ -212,7 +218,7 @@ class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 def serve(directory, packages, config):
-    standin = StandIn(config, packages)
+    standin = StandIn(config, packages, directory / "tokens")
     server = make_server("127.0.0.1", 0, standin, server_class=ThreadingServer, handler_class=QuietHandler)
     url = "http://127.0.0.1:%d" % server.server_port
     state = dict(config, url=url, endpoint_url=url, pid=os.getpid(), packages=str(packages),
