@@ -214,7 +214,7 @@ def test_absent_without_file(run, config_dir):
 
 
 def test_readable_file_is_made_private(run, config_dir):
-    """Poetry itself creates auth.toml with the umask's mode; a file holding secrets must not stay so."""
+    """An auth.toml created by hand or copied may be readable by others; one holding secrets must not stay so."""
     run(repository="internal", username="deploy", password=PASSWORD)
     os.chmod(str(config_dir / "auth.toml"), 0o644)
     assert run(check_mode=True, repository="internal", username="deploy", password=PASSWORD)["changed"] is True
