@@ -11,8 +11,6 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 from botocore.stub import Stubber  # noqa: E402  (after the importorskip)
 
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-
 from ansible_collections.lockstep.poetry.plugins.module_utils._codeartifact import (  # noqa: E402
     CodeArtifactError,
     check_duration,
@@ -20,6 +18,7 @@ from ansible_collections.lockstep.poetry.plugins.module_utils._codeartifact impo
 )
 from ansible_collections.lockstep.poetry.plugins.modules import codeartifact_token  # noqa: E402
 from ansible_collections.lockstep.poetry.plugins.modules.codeartifact_token import token_result  # noqa: E402
+from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.run_module import run_module  # noqa: E402
 
 DOMAIN = "acme"
 OWNER = "111122223333"
@@ -202,12 +201,6 @@ def test_invalid_durations(seconds):
 # -- the module as Ansible runs it
 
 
-def run_module(capsys, args):
-    with patch_module_args(args), pytest.raises(SystemExit):
-        codeartifact_token.main()
-    return json.loads(capsys.readouterr().out)
-
-
 def test_module_returns_token_unchanged_and_hides_secret_options(capsys, monkeypatch, client):
     expect_token(client, duration=3600)
     expect_endpoint(client)
@@ -218,11 +211,10 @@ def test_module_returns_token_unchanged_and_hides_secret_options(capsys, monkeyp
         return client
 
     monkeypatch.setattr(codeartifact_token, "connect", fake_connect)
-    result = run_module(capsys, {
+    result = run_module(codeartifact_token, capsys, {
         "domain": DOMAIN, "domain_owner": OWNER, "repository": "python", "duration_seconds": 3600,
         "aws_region": "eu-west-1", "access_key": "AKIAEXAMPLE", "secret_key": "example-secret",
-        "_ansible_check_mode": True,
-    })
+    }, check_mode=True)
     assert result["changed"] is False
     assert result["token"] == TOKEN
     assert result["index_url"] == ENDPOINT + "simple/"
@@ -235,7 +227,7 @@ def test_module_returns_token_unchanged_and_hides_secret_options(capsys, monkeyp
 
 def test_module_refuses_bad_duration_before_connecting(capsys, monkeypatch):
     monkeypatch.setattr(codeartifact_token, "connect", pytest.fail)
-    result = run_module(capsys, {"domain": DOMAIN, "duration_seconds": 60, "region": "eu-west-1"})
+    result = run_module(codeartifact_token, capsys, {"domain": DOMAIN, "duration_seconds": 60, "region": "eu-west-1"})
     assert result["failed"] is True
     assert result["msg"] == ("duration_seconds must be 0 (the token expires with the caller's session) "
                              "or between 900 and 43200; got 60")
@@ -246,7 +238,7 @@ def test_module_fails_with_aws_error_code(capsys, monkeypatch, client):
         "get_authorization_token", service_error_code="AccessDeniedException", service_message="denied",
         http_status_code=403)
     monkeypatch.setattr(codeartifact_token, "connect", lambda **kwargs: client)
-    result = run_module(capsys, {"domain": DOMAIN, "domain_owner": OWNER, "region": "eu-west-1"})
+    result = run_module(codeartifact_token, capsys, {"domain": DOMAIN, "domain_owner": OWNER, "region": "eu-west-1"})
     assert result["failed"] is True
     assert result["error_code"] == "AccessDeniedException"
     assert "token" not in result
@@ -255,13 +247,13 @@ def test_module_fails_with_aws_error_code(capsys, monkeypatch, client):
 def test_module_without_boto3(capsys, monkeypatch):
     monkeypatch.setattr(codeartifact_token, "HAS_BOTO3", False)
     monkeypatch.setattr(codeartifact_token, "BOTO3_IMPORT_ERROR", "ImportError: No module named 'boto3'")
-    result = run_module(capsys, {"domain": DOMAIN})
+    result = run_module(codeartifact_token, capsys, {"domain": DOMAIN})
     assert result["failed"] is True
     assert "Failed to import the required Python library (boto3)" in result["msg"]
 
 
 def test_profile_and_keys_are_exclusive(capsys):
     args = {"domain": DOMAIN, "profile": "packages-reader", "access_key": "AKIAEXAMPLE", "secret_key": "example-secret"}
-    result = run_module(capsys, args)
+    result = run_module(codeartifact_token, capsys, args)
     assert result["failed"] is True
     assert "mutually exclusive" in result["msg"]

@@ -9,10 +9,9 @@ import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
 from ansible_collections.lockstep.poetry.plugins.modules import credentials
+from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.run_module import run_module
 
 pytestmark = pytest.mark.skipif(not _toml.HAS_TOMLKIT, reason="needs tomlkit")
 
@@ -31,13 +30,11 @@ def run(capsys, config_dir):
     """Run the module like Ansible does; return its result, checking that no secret leaked."""
     def run(check_mode=False, **args):
         args.setdefault("config_dir", str(config_dir))
-        args["_ansible_check_mode"] = check_mode
-        with patch_module_args(args), pytest.raises(SystemExit):
-            credentials.main()
-        output = capsys.readouterr().out
+        result = run_module(credentials, capsys, args, check_mode=check_mode)
+        output = json.dumps(result)
         for secret in (PASSWORD, NEW_PASSWORD, TOKEN):
             assert secret not in output
-        return json.loads(output)
+        return result
     return run
 
 
