@@ -280,8 +280,13 @@ class Installer:
         return self.runner.run(args, cwd=self.project.path, env=env)[1]
 
     def _interpreter(self):
-        """The interpreter of a new `virtualenv`: `python`, else python3 on PATH."""
-        return self.python or self.runner.module.get_bin_path("python3", required=True)
+        """The interpreter of a new `virtualenv`: `python` (a path, or a command on PATH),
+        else python3 on PATH."""
+        python = self.python or "python3"
+        path = python if os.sep in python else self.runner.module.get_bin_path(python)
+        if not path or not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise PoetryError("cannot create the virtualenv %s: no Python interpreter %s" % (self.virtualenv, python))
+        return path
 
     def create_virtualenv(self, path):
         """A virtualenv without pip: its packages are exactly the locked ones (Poetry does not

@@ -202,11 +202,8 @@ def main():
     params = module.params
 
     def task(runner):
-        python = params["python"]
-        if python and "/" not in python:
-            python = module.get_bin_path(python, required=True)
         installer = Installer(runner, Project(params["project_path"]), Selection.from_params(params),
-                              virtualenv=params["virtualenv"], python=python, compile=params["compile"])
+                              virtualenv=params["virtualenv"], python=params["python"], compile=params["compile"])
         return installer.ensure(check_mode=module.check_mode)
 
     run_task(module, task)

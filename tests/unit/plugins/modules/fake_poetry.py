@@ -10,6 +10,7 @@ Poetry output where there is one.
 """
 
 import os
+import tempfile
 
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import Captured
 
@@ -35,18 +36,23 @@ def version(number):
 def _matches(expected, actual):
     if len(expected) != len(actual):
         return False
-    return all(e is SCRATCH and a.startswith("/tmp") or e == a for e, a in zip(expected, actual))
+    return all(e is SCRATCH and a.startswith(tempfile.gettempdir()) or e == a for e, a in zip(expected, actual))
 
 
 class FakeHost:
-    """Patches AnsibleModule.run_command and get_bin_path: poetry is found on PATH (a stand-in
-    file in `directory`, as the stamp looks at the file), `calls` are consumed in order."""
+    """Patches AnsibleModule.run_command and get_bin_path: poetry, python3 and python3.12 are
+    found on PATH (stand-in files in `directory`: the module looks at them), `calls` are
+    consumed in order."""
 
     def __init__(self, monkeypatch, directory, calls=()):
-        self.poetry = os.path.join(str(directory), "poetry")
-        with open(self.poetry, "w") as handle:
-            handle.write("#!/bin/sh\nexit 1\n")
-        os.chmod(self.poetry, 0o755)
+        # Stand-in executables on the fake PATH.
+        self.bin = {}
+        for name in ("poetry", "python3", "python3.12"):
+            self.bin[name] = os.path.join(str(directory), name)
+            with open(self.bin[name], "w") as handle:
+                handle.write("#!/bin/sh\nexit 1\n")
+            os.chmod(self.bin[name], 0o755)
+        self.poetry = self.bin["poetry"]
         self.calls = list(calls)
         self.seen = []
         monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", self.run_command)
@@ -56,7 +62,7 @@ class FakeHost:
         self.calls.extend(calls)
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
-        return {"poetry": self.poetry, "python3": "/usr/bin/python3", "python3.12": "/usr/bin/python3.12"}.get(name)
+        return self.bin.get(name)
 
     def run_command(self, cmd, cwd=None, environ_update=None, check_rc=False):
         self.seen.append(cmd)

@@ -55,7 +55,7 @@ def in_venv(venv):
 def test_check_mode_plans_in_a_throwaway_virtualenv(capsys, host, project, venv):
     host.expect(
         version("2.5.1"),
-        Call(["/usr/bin/python3", "-m", "venv", "--without-pip", SCRATCH]),
+        Call([host.bin["python3"], "-m", "venv", "--without-pip", SCRATCH]),
         Call.captured(["sync", "--dry-run"], "2.5.1", "dry-run-fresh", env={"POETRY_VIRTUALENVS_PATH": None}),
     )
     result = run(capsys, project, venv, check_mode=True)
@@ -71,19 +71,19 @@ def test_check_mode_plans_in_a_throwaway_virtualenv(capsys, host, project, venv)
     assert scratch != venv and not os.path.exists(scratch)
 
 
-def new_virtualenv_planned_and_created(venv):
+def new_virtualenv_planned_and_created(host, venv):
     """Poetry 2.5.1 plans against a throwaway virtualenv, then the real one is created."""
     return [
         version("2.5.1"),
-        Call(["/usr/bin/python3", "-m", "venv", "--without-pip", SCRATCH]),
+        Call([host.bin["python3"], "-m", "venv", "--without-pip", SCRATCH]),
         Call.captured(["sync", "--dry-run"], "2.5.1", "dry-run-fresh"),
-        Call(["/usr/bin/python3", "-m", "venv", "--without-pip", venv], effect=lambda *a: make_virtualenv(venv)),
+        Call([host.bin["python3"], "-m", "venv", "--without-pip", venv], effect=lambda *a: make_virtualenv(venv)),
     ]
 
 
 def test_apply_creates_the_virtualenv_syncs_and_stamps(capsys, host, project, venv):
     host.expect(
-        *new_virtualenv_planned_and_created(venv),
+        *new_virtualenv_planned_and_created(host, venv),
         Call.captured(["sync"], "2.5.1", "sync-fresh", env=in_venv(venv),
                       effect=lambda *a: install_packages(venv, LOCKED)),
     )
@@ -197,7 +197,7 @@ def test_project_version_change_is_an_update(capsys, host, project, venv):
 
 
 def test_failed_run_removes_the_virtualenv_it_created(capsys, host, project, venv):
-    host.expect(*new_virtualenv_planned_and_created(venv), Call.captured(["sync"], "2.5.1", "sync-no-credentials"))
+    host.expect(*new_virtualenv_planned_and_created(host, venv), Call.captured(["sync"], "2.5.1", "sync-no-credentials"))
     result = run(capsys, project, venv)
     assert host.done()
     assert result["failed"] is True
@@ -208,13 +208,21 @@ def test_failed_run_removes_the_virtualenv_it_created(capsys, host, project, ven
 def test_named_python_for_a_new_virtualenv(capsys, host, project, venv):
     host.expect(
         version("2.5.1"),
-        Call(["/usr/bin/python3.12", "-m", "venv", "--without-pip", SCRATCH]),
+        Call([host.bin["python3.12"], "-m", "venv", "--without-pip", SCRATCH]),
         Call.captured(["sync", "--dry-run", "--only=main"], "2.5.1", "dry-run-in-sync"),
     )
     result = run(capsys, project, venv, check_mode=True, python="python3.12", only=["main"])
     assert host.done()
     # Everything else is "Already installed" in that capture; a new virtualenv gets the project.
     assert result["operations"] == [{"action": "install", "name": "demo-app", "version": "0.1.0"}]
+
+
+def test_missing_interpreter_for_a_new_virtualenv(capsys, host, project, venv):
+    host.expect(version("2.5.1"))
+    result = run(capsys, project, venv, python="python3.99")
+    assert result["failed"] is True
+    assert result["msg"] == "cannot create the virtualenv %s: no Python interpreter python3.99" % venv
+    assert not os.path.exists(venv)
 
 
 def test_poetry_own_virtualenv_is_asked_for(capsys, host, project, venv):
