@@ -1,0 +1,125 @@
+# Read-only look at an application's host, run by lockstep.poetry.app with poetry_app_python.
+# argv: one JSON object (root, user, group, env_file, unit_file, restart_marker, service). Prints one JSON object: who runs it, the Python, the accounts, the layout under root
+# (directories, releases and the virtualenv each links to, ready virtualenvs), the files the role
+# manages and the service's state, so that the role acts only where something differs.
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+
+VENV_MARKER = ".lockstep-virtualenv.json"
+
+
+def account(lookup, name):
+    try:
+        lookup(name)
+        return True
+    except KeyError:
+        return False
+
+
+def name_of(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def sha1(path):
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(65536), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe(path, checksum=False):
+    """Type, owner, group and mode of a path (not followed), its checksum if asked; None if absent."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    kind = "link" if stat.S_ISLNK(st.st_mode) else "directory" if stat.S_ISDIR(st.st_mode) else "file"
+    found = {
+        "type": kind,
+        "owner": name_of(pwd.getpwuid, st.st_uid),
+        "group": name_of(grp.getgrgid, st.st_gid),
+        "mode": "%04o" % stat.S_IMODE(st.st_mode),
+    }
+    if kind == "link":
+        found["target"] = os.readlink(path)
+    elif kind == "file" and checksum:
+        found["sha1"] = sha1(path)
+    return found
+
+
+def subdirectories(path):
+    try:
+        return sorted(e for e in os.listdir(path) if os.path.isdir(os.path.join(path, e))
+                      and not os.path.islink(os.path.join(path, e)))
+    except OSError:
+        return []
+
+
+def read_json(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def service_state(name):
+    """systemd's view of the unit: active and enabled, or None without systemd."""
+    systemctl = shutil.which("systemctl")
+    if not name or not systemctl:
+        return None
+    unit = name + ".service"
+
+    def ask(verb):
+        result = subprocess.run([systemctl, verb, unit], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, universal_newlines=True)
+        return result.stdout.strip()
+
+    return {"active": ask("is-active") == "active", "enabled": ask("is-enabled") == "enabled"}
+
+
+def main():
+    args = json.loads(sys.argv[1])
+    root = args["root"]
+    releases_dir = os.path.join(root, "releases")
+    venvs_dir = os.path.join(root, "venvs")
+    releases = {}
+    for release in subdirectories(releases_dir):
+        link = os.path.join(releases_dir, release, ".venv")
+        releases[release] = {
+            "mtime": os.stat(os.path.join(releases_dir, release)).st_mtime,
+            # A release is complete once it links to its virtualenv (the last step of staging).
+            "venv": os.path.basename(os.readlink(link)) if os.path.islink(link) else None,
+        }
+    print(json.dumps({
+        "user": pwd.getpwuid(os.getuid()).pw_name,
+        "app_user_exists": account(pwd.getpwnam, args["user"]),
+        "app_group_exists": account(grp.getgrnam, args["group"]),
+        "python": sys.executable,
+        "python_version": "%d.%d" % sys.version_info[:2],
+        "directories": {p: describe(p) for p in (root, releases_dir, venvs_dir, os.path.join(root, "shared"))},
+        "current": describe(os.path.join(root, "current")),
+        "releases": releases,
+        # Virtualenvs marked ready once built, with what they were built from.
+        "venvs": {venv: read_json(os.path.join(venvs_dir, venv, VENV_MARKER)) for venv in subdirectories(venvs_dir)},
+        "files": {
+            "env": describe(args["env_file"], checksum=True),
+            "unit": describe(args["unit_file"], checksum=True) if args["unit_file"] else None,
+            "restart_marker": os.path.exists(args["restart_marker"]),
+        },
+        "service": service_state(args["service"]),
+    }))
+
+
+main()

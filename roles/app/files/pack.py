@@ -1,0 +1,102 @@
+# Packs a project directory into a tar archive reproducibly, run by lockstep.poetry.app on the
+# controller: files in name order, fixed timestamps, no owners, normalized modes, so the same
+# content always gives the same archive, and its checksum names the release.
+# argv: the directory, a JSON list of name patterns to leave out and, to write the archive too,
+# "archive" and a directory name under which to put the files in it (the release id). Prints one
+# JSON object: the SHA-256 of the archive without that directory (the same whatever the name),
+# the SHA-1 of pyproject.toml and poetry.lock and, if written, the archive's path (in a new
+# temporary directory, for the caller to remove).
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import tarfile
+import tempfile
+
+# Version control data never belongs to a release.
+ALWAYS_EXCLUDED = [".git", ".hg", ".svn", ".bzr"]
+# 1980-01-01: zip-based tools reject older timestamps.
+MTIME = 315532800
+
+
+def excluded(relative, patterns):
+    name = os.path.basename(relative)
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in patterns)
+
+
+def normalized(info):
+    info.mtime = MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if not info.issym():
+        info.mode = 0o755 if info.isdir() or info.mode & 0o100 else 0o644
+    return info
+
+
+class HashingWriter(object):
+    """A write-only stream that hashes what goes through it, and writes it to a file if given."""
+
+    def __init__(self, target=None):
+        self.target = target
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data):
+        self.sha256.update(data)
+        if self.target is not None:
+            self.target.write(data)
+        return len(data)
+
+
+def pack(source, patterns, fileobj, prefix=None):
+    # A stream ("w|"): the output is only ever appended to.
+    with tarfile.open(fileobj=fileobj, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        if prefix:
+            tar.addfile(normalized(tar.gettarinfo(source, arcname=prefix)))
+        for directory, subdirectories, files in os.walk(source):
+            relative_dir = os.path.relpath(directory, source)
+            entries = []
+            for name in subdirectories + files:
+                relative = os.path.normpath(os.path.join(relative_dir, name))
+                if not excluded(relative, patterns):
+                    entries.append(relative)
+            # os.walk descends into what is left in subdirectories, in this order.
+            subdirectories[:] = sorted(
+                d for d in subdirectories if os.path.normpath(os.path.join(relative_dir, d)) in entries
+            )
+            for relative in sorted(entries):
+                path = os.path.join(source, relative)
+                info = normalized(tar.gettarinfo(path, arcname=os.path.join(prefix or "", relative)))
+                if info.isreg():
+                    with open(path, "rb") as handle:
+                        tar.addfile(info, handle)
+                else:
+                    tar.addfile(info)
+
+
+def sha1(path):
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha1(handle.read()).hexdigest()
+    except IOError:
+        return None
+
+
+def main():
+    source, patterns = sys.argv[1], json.loads(sys.argv[2]) + ALWAYS_EXCLUDED
+    if not os.path.isdir(source):
+        sys.exit("%s is not a directory on the controller" % source)
+    stream = HashingWriter()
+    pack(source, patterns, stream)
+    result = {
+        "sha256": stream.sha256.hexdigest(),
+        "files": {name: sha1(os.path.join(source, name)) for name in ("pyproject.toml", "poetry.lock")},
+    }
+    if sys.argv[3:4] == ["archive"]:
+        result["archive"] = os.path.join(tempfile.mkdtemp(prefix="lockstep-app-"), "release.tar")
+        with open(result["archive"], "wb") as archive:
+            pack(source, patterns, HashingWriter(archive), prefix=sys.argv[4])
+    print(json.dumps(result))
+
+
+main()
