@@ -86,14 +86,6 @@ EXAMPLES = r"""
     POETRY_HTTP_BASIC_CODEARTIFACT_USERNAME: aws
     POETRY_HTTP_BASIC_CODEARTIFACT_PASSWORD: "{{ codeartifact.token }}"
 
-- name: Store the token for a build user, so that Poetry on that host uses it
-  lockstep.poetry.credentials:
-    repository: codeartifact
-    username: aws
-    password: "{{ codeartifact.token }}"
-  become: true
-  become_user: build
-
 - name: Use a named profile with an assumed role; the token expires with the role's session
   lockstep.poetry.codeartifact_token:
     domain: acme
