@@ -1,5 +1,6 @@
 # Read-only look at an application's host, run by lockstep.poetry.app with poetry_app_python.
-# argv: one JSON object (root, user, group, env_file, unit_file, restart_marker, service). Prints one JSON object: who runs it, the Python, the accounts, the layout under root
+# argv: one JSON object (root, user, group, env_file, unit_file, restart_marker, service).
+# Prints one JSON object: who runs it, the Python, the accounts, the layout under root
 # (directories, releases and the virtualenv each links to, ready virtualenvs), the files the role
 # manages and the service's state, so that the role acts only where something differs.
 import grp
@@ -82,8 +83,9 @@ def service_state(name):
     unit = name + ".service"
 
     def ask(verb):
+        # is-active and is-enabled answer with a word; their exit code only repeats it.
         result = subprocess.run([systemctl, verb, unit], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, universal_newlines=True)
+                                stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
         return result.stdout.strip()
 
     return {"active": ask("is-active") == "active", "enabled": ask("is-enabled") == "enabled"}

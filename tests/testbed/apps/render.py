@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render a deployable copy of the sample application for a running test index, locked.
 
     render.py --index-state STATE --poetry POETRY --dest DIR [--release N] [--library SPEC]

@@ -1,0 +1,141 @@
+"""What a code-only release and a run with nothing to do cost next to a fresh deploy, with
+the lockstep.poetry.app role and an application of 40-odd locked packages.
+
+    python3 bench/deploy.py [--keep]
+
+Runs from a clean checkout with nothing but python3 (and python3-venv): it makes the
+development virtualenv and the collection view (scripts/lib.sh), starts its own private index
+(tests/testbed/index.py), installs Poetry 2.5.1 for the controller (tests/testbed/poetry.sh),
+renders the sample application (tests/testbed/apps/render.py) with 40+ locked packages
+(requests, rich, httpx, pytest, structlog, ...), and then deploys it with bench/deploy.yml
+to localhost (connection local, as the current user, poetry_app_service_manager none, into a
+temporary directory; the health check imports the application in its virtualenv):
+
+    fresh       an empty application directory and an empty Poetry cache
+    code-only   a release whose code changed and whose lock did not
+    no-change   the same release again
+
+Each step is one ansible-playbook run, timed on the wall clock. Prints the times and the
+ratios code-only/fresh (target at most 0.15) and no-change/fresh (target at most 0.10),
+measured in this run, and exits 1 when a target is missed. Everything is removed afterwards,
+the index stopped, unless --keep.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "bench-deploy"
+TARGETS = {"code-only": 0.15, "no-change": 0.10}
+# Public dependencies of the benchmark's application, on top of the sample app's own
+# (gunicorn, humanize, lockstep-sample-lib): every one comes from the test index's mirror.
+DEPENDENCIES = [
+    "requests", "rich", "httpx", "pytest", "structlog", "python-dateutil", "tabulate",
+    "tenacity", "click", "python-dotenv", "jmespath", "attrs", "cachetools", "toml",
+    "filelock", "platformdirs", "distlib", "pytz", "tzdata", "more-itertools",
+    "itsdangerous", "blinker", "decorator", "wcwidth", "importlib-metadata", "colorama",
+]
+
+
+def log(message):
+    print("[bench] %s" % message, file=sys.stderr, flush=True)
+
+
+def development_environment():
+    """The dev virtualenv and a collection view of the working tree; returns (venv, view)."""
+    script = '. scripts/lib.sh && ensure_venv >&2 && sync_view && echo "$VENV" && echo "$VIEW"'
+    env = dict(os.environ, LOCKSTEP_CACHE=str(CACHE))
+    out = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.split()
+    return Path(out[-2]), Path(out[-1])
+
+
+def render(python, state, poetry, dest, release):
+    args = [str(python), str(ROOT / "tests/testbed/apps/render.py"), "--index-state", str(state),
+            "--poetry", str(poetry), "--dest", str(dest), "--release", release]
+    for package in DEPENDENCIES:
+        args += ["--with", package]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def locked_packages(project):
+    return (project / "poetry.lock").read_text().count("\n[[package]]\n") + 1
+
+
+def deploy(venv, view, variables, log_file):
+    """One deploy: returns its wall time in seconds."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(view.parents[2]), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_PYTHON_INTERPRETER=str(venv / "bin/python"),
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
+    started = time.monotonic()
+    with open(log_file, "w") as output:
+        result = subprocess.run(
+            [str(venv / "bin/ansible-playbook"), "-i", "localhost,", "-c", "local",
+             str(ROOT / "bench/deploy.yml"), "-e", "@" + str(variables)],
+            env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.monotonic() - started
+    if result.returncode:
+        sys.exit("the deploy failed; see %s" % log_file)
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the deployed app and the index")
+    args = parser.parse_args()
+
+    venv, view = development_environment()
+    python = venv / "bin/python"
+    index = CACHE / "index"
+    subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "start", "--dir", str(index)],
+                   check=True)
+    work = Path(tempfile.mkdtemp(prefix="lockstep-bench-deploy."))
+    try:
+        poetry = CACHE / "poetry" / "2.5.1"
+        subprocess.run([str(ROOT / "tests/testbed/poetry.sh"), "2.5.1", str(poetry)], check=True)
+        state = index / "state.json"
+        index_state = json.loads(state.read_text())
+        for release in ("1", "2"):
+            render(python, state, poetry / "bin/poetry", work / ("v" + release), release)
+        log("application with %d locked packages" % locked_packages(work / "v1"))
+
+        times = {}
+        for step, release in (("fresh", "v1"), ("code-only", "v2"), ("no-change", "v2")):
+            variables = work / ("%s.json" % step)
+            variables.write_text(json.dumps({
+                "bench_root": str(work / "srv"),
+                "bench_source": str(work / release),
+                "bench_index_username": index_state["username"],
+                "bench_index_password": index_state["password"],
+                "bench_poetry": str(poetry / "bin/poetry"),
+            }))
+            times[step] = deploy(venv, view, variables, work / ("%s.log" % step))
+            log("%-9s %6.1f s" % (step, times[step]))
+    finally:
+        if args.keep:
+            log("kept %s and the index in %s" % (work, index))
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+            subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "stop", "--dir", str(index)],
+                           check=False)
+
+    missed = []
+    print("fresh deploy:      %6.1f s" % times["fresh"])
+    for step, target in TARGETS.items():
+        ratio = times[step] / times["fresh"]
+        print("%-10s / fresh: %6.3f   (target <= %.2f)%s" % (
+            step, ratio, target, "" if ratio <= target else "   MISSED"))
+        if ratio > target:
+            missed.append(step)
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()
