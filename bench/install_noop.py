@@ -209,8 +209,8 @@ def main():
     finally:
         bench.stop_index()
     print("median of %d runs each, seconds" % args.runs)
-    print("%-8s %8s %10s %6s %10s %6s   %s" % ("poetry", "dry run", "python -m", "ratio", "AnsiballZ", "ratio",
-                                             "without virtualenv (AnsiballZ)"))
+    header = ("poetry", "dry run", "python -m", "ratio", "AnsiballZ", "ratio", "without virtualenv (AnsiballZ)")
+    print("%-8s %8s %10s %6s %10s %6s   %s" % header)
     missed = False
     for r in results:
         ratio = r["files"] / r["dry_run"]
