@@ -15,15 +15,17 @@ temporary directory; the health check imports the application in its virtualenv)
     code-only   a release whose code changed and whose lock did not
     no-change   the same release again
 
-Each step is one ansible-playbook run, timed on the wall clock. Prints the times and the
-ratios code-only/fresh (target at most 0.15) and no-change/fresh (target at most 0.10),
-measured in this run, and exits 1 when a target is missed. Everything is removed afterwards,
-the index stopped, unless --keep.
+Each step is one ansible-playbook run, timed on the wall clock (which includes starting
+ansible-playbook, about as long as a run with nothing to do) and by the playbook itself around
+the role. Prints both and the ratios code-only/fresh (target at most 0.15) and
+no-change/fresh (target at most 0.10) for each, measured in this run, and exits 1 when a
+target is missed. Everything is removed afterwards, the index stopped, unless --keep.
 """
 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,7 +72,7 @@ def locked_packages(project):
 
 
 def deploy(venv, view, variables, log_file):
-    """One deploy: returns its wall time in seconds."""
+    """One deploy: returns its wall time and the role's own time (from the playbook), in seconds."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(view.parents[2]), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_PYTHON_INTERPRETER=str(venv / "bin/python"),
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
@@ -83,7 +85,8 @@ def deploy(venv, view, variables, log_file):
     elapsed = time.monotonic() - started
     if result.returncode:
         sys.exit("the deploy failed; see %s" % log_file)
-    return elapsed
+    role = re.search(r"BENCH_ROLE_SECONDS=([0-9.]+)", Path(log_file).read_text())
+    return elapsed, float(role.group(1))
 
 
 def main():
@@ -117,7 +120,7 @@ def main():
                 "bench_poetry": str(poetry / "bin/poetry"),
             }))
             times[step] = deploy(venv, view, variables, work / ("%s.log" % step))
-            log("%-9s %6.1f s" % (step, times[step]))
+            log("%-9s %6.1f s (the role: %.1f s)" % ((step,) + times[step]))
     finally:
         if args.keep:
             log("kept %s and the index in %s" % (work, index))
@@ -127,13 +130,14 @@ def main():
                            check=False)
 
     missed = []
-    print("fresh deploy:      %6.1f s" % times["fresh"])
+    print("fresh deploy: %.1f s wall clock, %.1f s in the role" % times["fresh"])
     for step, target in TARGETS.items():
-        ratio = times[step] / times["fresh"]
-        print("%-10s / fresh: %6.3f   (target <= %.2f)%s" % (
-            step, ratio, target, "" if ratio <= target else "   MISSED"))
-        if ratio > target:
-            missed.append(step)
+        for index, measure in enumerate(("wall clock", "the role")):
+            ratio = times[step][index] / times["fresh"][index]
+            print("%-9s / fresh: %6.3f  %-10s (target <= %.2f)%s" % (
+                step, ratio, measure, target, "" if ratio <= target else "  MISSED"))
+            if ratio > target:
+                missed.append(step)
     sys.exit(1 if missed else 0)
 
 
