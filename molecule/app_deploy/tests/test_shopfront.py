@@ -52,3 +52,9 @@ def test_shared_path_outlives_releases(host):
     uploads = host.file(ROOT + "/current/var/uploads")
     assert uploads.is_symlink
     assert uploads.linked_to == ROOT + "/shared/var/uploads"
+
+
+def test_pre_switch_command_ran_in_the_release(host, front_page):
+    trace = host.file(ROOT + "/shared/var/uploads/pre-switch-" + front_page["release"])
+    assert trace.user == "shopfront"
+    assert trace.content_string == "molecule"

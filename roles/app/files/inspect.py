@@ -110,6 +110,7 @@ def main():
         "app_group_exists": account(grp.getgrnam, args["group"]),
         "python": sys.executable,
         "python_version": "%d.%d" % sys.version_info[:2],
+        "git": shutil.which("git") is not None,
         "directories": {p: describe(p) for p in (root, releases_dir, venvs_dir, os.path.join(root, "shared"))},
         "current": describe(os.path.join(root, "current")),
         "releases": releases,
