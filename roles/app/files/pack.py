@@ -1,11 +1,11 @@
 # Packs a project directory into a tar archive reproducibly, run by lockstep.poetry.app on the
 # controller: files in name order, fixed timestamps, no owners, normalized modes, so the same
 # content always gives the same archive, and its checksum names the release.
-# argv: the directory, a JSON list of name patterns to leave out and, to write the archive too,
-# "archive" and a directory name under which to put the files in it (the release id). Prints one
-# JSON object: the SHA-256 of the archive without that directory (the same whatever the name),
-# the SHA-1 of pyproject.toml and poetry.lock and, if written, the archive's path (in a new
-# temporary directory, for the caller to remove).
+# argv: the directory and a JSON list of name patterns to leave out. Prints one JSON object: the
+# SHA-256 of the content's archive, the release id (its first 12 digits), the SHA-1 of
+# pyproject.toml and poetry.lock, and the path of the archive to deploy, whose files are under a
+# directory named after the release. Archives are kept in the controller user's cache, one per
+# content, so that a fleet packs a release once; those unused for a day are removed.
 import fnmatch
 import hashlib
 import json
@@ -13,11 +13,14 @@ import os
 import sys
 import tarfile
 import tempfile
+import time
 
 # Version control data never belongs to a release.
 ALWAYS_EXCLUDED = [".git", ".hg", ".svn", ".bzr"]
 # 1980-01-01: zip-based tools reject older timestamps.
 MTIME = 315532800
+CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lockstep.poetry.app")
+KEEP_SECONDS = 24 * 3600
 
 
 def excluded(relative, patterns):
@@ -82,21 +85,41 @@ def sha1(path):
         return None
 
 
+def cached_archive(source, patterns, sha256, release_id):
+    """The archive to deploy, from the cache or written there (atomically: forks pack at once)."""
+    os.makedirs(CACHE, mode=0o700, exist_ok=True)
+    now = time.time()
+    for name in os.listdir(CACHE):
+        path = os.path.join(CACHE, name)
+        try:
+            if now - os.path.getmtime(path) > KEEP_SECONDS:
+                os.unlink(path)
+        except OSError:
+            pass  # removed by another run packing at the same time
+    archive = os.path.join(CACHE, sha256 + ".tar")
+    if os.path.exists(archive):
+        os.utime(archive)
+        return archive
+    handle, partial = tempfile.mkstemp(dir=CACHE, suffix=".partial")
+    with os.fdopen(handle, "wb") as output:
+        pack(source, patterns, HashingWriter(output), prefix=release_id)
+    os.replace(partial, archive)
+    return archive
+
+
 def main():
     source, patterns = sys.argv[1], json.loads(sys.argv[2]) + ALWAYS_EXCLUDED
     if not os.path.isdir(source):
         sys.exit("%s is not a directory on the controller" % source)
     stream = HashingWriter()
     pack(source, patterns, stream)
-    result = {
-        "sha256": stream.sha256.hexdigest(),
+    sha256 = stream.sha256.hexdigest()
+    print(json.dumps({
+        "sha256": sha256,
+        "release_id": sha256[:12],
         "files": {name: sha1(os.path.join(source, name)) for name in ("pyproject.toml", "poetry.lock")},
-    }
-    if sys.argv[3:4] == ["archive"]:
-        result["archive"] = os.path.join(tempfile.mkdtemp(prefix="lockstep-app-"), "release.tar")
-        with open(result["archive"], "wb") as archive:
-            pack(source, patterns, HashingWriter(archive), prefix=sys.argv[4])
-    print(json.dumps(result))
+        "archive": cached_archive(source, patterns, sha256, sha256[:12]),
+    }))
 
 
 main()
