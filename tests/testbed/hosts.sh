@@ -5,6 +5,7 @@
 #
 #   tests/testbed/hosts.sh engine            start the engine if it is not running
 #   tests/testbed/hosts.sh images [CODENAME] build local/debian:CODENAME (default: all supported)
+#   tests/testbed/hosts.sh tools CMD:PKG...  install Debian package PKG where command CMD is missing
 #
 # Images carry systemd so that one image serves both plain and service-managing scenarios.
 set -euo pipefail
@@ -30,8 +31,10 @@ apt_install() {
   [ ${#missing[@]} = 0 ] && return 0
   need_root "installing ${missing[*]}"
   log "installing ${missing[*]} from Debian packages"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  local out
+  out=$(apt-get update -qq 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq "${missing[@]}" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "apt-get install ${missing[*]} failed"; }
 }
 
 engine() {
@@ -70,7 +73,6 @@ image() {
     >"$rootfs.log" 2>&1 || { tail -20 "$rootfs.log" >&2; die "debootstrap $codename failed"; }
   rm -f "$rootfs.log"
   local security="${mirror%/debian*}/debian-security"
-  local suites="$codename $codename-updates"
   cat >"$rootfs/etc/apt/sources.list" <<SOURCES
 deb $mirror $codename main
 deb $mirror $codename-updates main
@@ -93,5 +95,6 @@ case "${1:-}" in
     shift
     for codename in "${@:-${CODENAMES[@]}}"; do image "$codename"; done
     ;;
-  *) echo "usage: $0 engine|images [CODENAME...]" >&2; exit 2 ;;
+  tools) shift; apt_install "$@" ;;
+  *) echo "usage: $0 engine|images [CODENAME...]|tools CMD:PKG..." >&2; exit 2 ;;
 esac
