@@ -14,9 +14,14 @@ description:
   - Runs across a fleet, it shows which hosts drifted from the lock, for example after a package was
     installed or removed by hand.
   - Never changes anything; runs in check mode too, and C(changed) is always V(false).
+  - The options that select groups and extras (O(only), O(with_groups), O(without_groups),
+    O(extras), O(all_extras), O(root), O(sync)) are those of M(lockstep.poetry.install). They
+    say what RV(in_sync) and RV(differences) compare the virtualenv with, as if installing. With
+    O(sync=true), packages the lock does not list count as differences.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry
+  - lockstep.poetry.poetry.selection
 options:
   project_path:
     description:
@@ -30,45 +35,6 @@ options:
       - Defaults to E(POETRY_CONFIG_DIR) of the task's environment, else Poetry's default for the
         user the task runs as (see M(lockstep.poetry.config)).
     type: path
-  only:
-    description:
-      - For RV(in_sync), the dependency groups to compare alone (as C(--only) of
-        M(lockstep.poetry.install)).
-    type: list
-    elements: str
-  with_groups:
-    description:
-      - For RV(in_sync), optional dependency groups to compare too (C(--with)).
-    type: list
-    elements: str
-  without_groups:
-    description:
-      - For RV(in_sync), dependency groups to leave out (C(--without)).
-    type: list
-    elements: str
-  extras:
-    description:
-      - For RV(in_sync), the extras of the project to compare (C(--extras)).
-      - Mutually exclusive with O(all_extras).
-    type: list
-    elements: str
-  all_extras:
-    description:
-      - For RV(in_sync), compare every extra of the project (C(--all-extras)).
-    type: bool
-    default: false
-  root:
-    description:
-      - For RV(in_sync), whether the project itself counts (in package mode); V(false) is
-        C(--no-root).
-    type: bool
-    default: true
-  sync:
-    description:
-      - For RV(in_sync), whether packages the lock does not list count as differences (what
-        M(lockstep.poetry.install) with O(lockstep.poetry.install#module:sync=true) removes).
-    type: bool
-    default: true
   virtualenv:
     description:
       - The virtualenv to look at instead of the one Poetry chooses for the project (as
@@ -218,21 +184,16 @@ def project_facts(runner, project, selection, virtualenv=None):
 
 
 def main():
+    argument_spec = dict(
+        project_path=dict(type="path"),
+        config_dir=dict(type="path"),
+        virtualenv=dict(type="path"),
+    )
+    argument_spec.update(RUNNER_ARGUMENT_SPEC)
+    argument_spec.update(_install.SELECTION_ARGUMENT_SPEC)
     module = AnsibleModule(
-        argument_spec=dict(
-            project_path=dict(type="path"),
-            config_dir=dict(type="path"),
-            only=dict(type="list", elements="str"),
-            with_groups=dict(type="list", elements="str"),
-            without_groups=dict(type="list", elements="str"),
-            extras=dict(type="list", elements="str"),
-            all_extras=dict(type="bool", default=False),
-            root=dict(type="bool", default=True),
-            sync=dict(type="bool", default=True),
-            virtualenv=dict(type="path"),
-            **RUNNER_ARGUMENT_SPEC
-        ),
-        mutually_exclusive=[("extras", "all_extras")],
+        argument_spec=argument_spec,
+        mutually_exclusive=_install.SELECTION_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
     params = module.params
@@ -249,11 +210,7 @@ def main():
             settings=_poetry_config.effective_settings(runner, config_dir, project.path if project else None),
         )
         if project:
-            selection = _install.Selection(
-                only=params["only"], with_groups=params["with_groups"],
-                without_groups=params["without_groups"], extras=params["extras"],
-                all_extras=params["all_extras"], root=params["root"], sync=params["sync"])
-            result.update(project_facts(runner, project, selection, params["virtualenv"]))
+            result.update(project_facts(runner, project, _install.Selection.from_params(params), params["virtualenv"]))
         return result
 
     run_task(module, task)

@@ -200,6 +200,16 @@ def test_module_without_project(version, capsys, monkeypatch, tmp_path):
     assert not os.path.exists(str(tmp_path / "none")), "poetry config would have created it"
 
 
+def test_selection_options_are_the_install_ones(capsys, monkeypatch, tmp_path):
+    fake = Poetry("2.5.1", {})
+    monkeypatch.setattr(AnsibleModule, "run_command", lambda self, cmd, **kwargs: fake.run_command(cmd, **kwargs))
+    result = run_module(info, capsys, dict(project_path=str(tmp_path), extras=["fancy"], all_extras=True))
+    assert result["failed"] is True
+    assert result["msg"] == "parameters are mutually exclusive: extras|all_extras"
+    assert result["invocation"]["module_args"]["sync"] is True
+    assert result["invocation"]["module_args"]["root"] is True
+
+
 def test_module_not_a_project(capsys, monkeypatch, tmp_path):
     fake = Poetry("2.5.1", {})
     monkeypatch.setattr(AnsibleModule, "run_command", lambda self, cmd, **kwargs: fake.run_command(cmd, **kwargs))
