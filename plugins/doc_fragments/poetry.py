@@ -13,14 +13,38 @@ options:
         official installer and C(pipx) put it).
       - Poetry 1.8 or newer is required.
     type: path
+  env:
+    description:
+      - 'Environment variables for every command the module runs, over the task''s environment.
+        Meant for credentials, such as E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and
+        E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD), and for the fact C(poetry_repositories_environment)
+        that the lockstep.poetry.repositories role sets:
+        C(env: "{{ poetry_repositories_environment }}").'
+      - Unlike the task keyword C(environment), which Ansible puts on the command line of the
+        process it starts on the host (C(VAR=value python3 ...)), where every user of the host
+        can read it in the process list and C(-vvv) output shows it, this option travels with
+        the module's arguments and reaches only the environment of the commands.
+      - Values of variables whose names say they hold a secret (a word C(PASSWORD), C(PASSWD),
+        C(PASSPHRASE), C(TOKEN), C(SECRET), C(CREDENTIALS), C(API_KEY) or C(PRIVATE_KEY), or a
+        name ending in C(PASSWORD), C(TOKEN), C(SECRET) or C(_PWD); for example
+        E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD), E(POETRY_PYPI_TOKEN_<REPOSITORY>),
+        E(AWS_SECRET_ACCESS_KEY)), and credentials written into URLs, are masked wherever the
+        task's result or the host's system log would show them. The other values are shown.
+      - Names are strings without C(=); values are strings, numbers or booleans. Booleans become
+        V(true) or V(false), the spelling Poetry reads.
+      - The locale stays C(C.UTF-8) whatever this says, so that the module can read Poetry's
+        output.
+    type: dict
+    default: {}
 notes:
   - Poetry always runs with C(--no-interaction), C(--no-ansi) and the C(C.UTF-8) locale.
   - The system keyring is disabled for Poetry (E(PYTHON_KEYRING_BACKEND) is set to
-    C(keyring.backends.null.Keyring)) unless the task's environment sets
+    C(keyring.backends.null.Keyring)) unless O(env) or the task's environment sets
     E(PYTHON_KEYRING_BACKEND) itself; on servers a keyring can block Poetry waiting for an
     unlock prompt. Give credentials to Poetry with E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and
-    E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in the task's C(environment), or in Poetry's
-    C(auth.toml).
+    E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in O(env), or in Poetry's C(auth.toml)
+    (M(lockstep.poetry.credentials)); not with the task's C(environment), which shows them in
+    the host's process list.
 requirements:
   - Poetry 1.8 or newer on the target host.
 """

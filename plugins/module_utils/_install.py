@@ -131,11 +131,12 @@ def is_virtualenv(path):
     return bool(path) and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
-def virtualenv_environment(venv):
-    """What makes Poetry (1.8 and 2.x) use `venv`: an active virtualenv, as `activate` sets it."""
+def virtualenv_environment(venv, environ):
+    """What makes Poetry (1.8 and 2.x) use `venv`: an active virtualenv, as `activate` sets it
+    in `environ` (PoetryRunner.environ())."""
     return {
         "VIRTUAL_ENV": venv,
-        "PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", os.defpath),
+        "PATH": os.path.join(venv, "bin") + os.pathsep + environ.get("PATH", os.defpath),
     }
 
 
@@ -236,7 +237,7 @@ class Installer:
         return path if rc == 0 and path and os.path.isdir(path) else None
 
     def _env(self):
-        return virtualenv_environment(self.virtualenv) if self.virtualenv else None
+        return virtualenv_environment(self.virtualenv, self.runner.environ()) if self.virtualenv else None
 
     def stamp(self, venv, installed):
         """Everything that decides what a sync does, except Poetry's dry run itself."""
@@ -315,7 +316,7 @@ class Installer:
                 if self.virtualenv:
                     throwaway = os.path.join(scratch, "venv")
                     self.create_virtualenv(throwaway)
-                    env = virtualenv_environment(throwaway)
+                    env = virtualenv_environment(throwaway, self.runner.environ())
                 else:
                     env = {"POETRY_VIRTUALENVS_PATH": scratch, "POETRY_VIRTUALENVS_IN_PROJECT": "false"}
                 output = self._poetry(args, env)

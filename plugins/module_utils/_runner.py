@@ -4,12 +4,20 @@
 
 One place finds the poetry binary, asks its version once, spells commands for that version
 (the only code that knows how Poetry 1.8 and 2.x differ) and turns a failed command into
-PoetryError, which modules catch once in main(). Private to this collection: no compatibility
-promise.
+PoetryError, which modules catch once in main(). The `env` option hands Poetry environment
+variables (credentials) inside the module's arguments, never on a command line; PoetryModule
+masks its secrets from the moment the arguments are read. Private to this collection: no
+compatibility promise.
 """
 
 import os
 import re
+from collections.abc import Mapping
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.validation import check_type_dict
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_config import url_secrets
 
 # Poetry 1.8 is the oldest release with everything the modules rely on: `check --lock`,
 # `install --compile`, `lock --no-update` and the group options (--only/--with/--without).
@@ -36,6 +44,7 @@ KEYRING_BACKEND = ("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 # default fragment, and PROJECT for project_path).
 RUNNER_ARGUMENT_SPEC = dict(
     executable=dict(type="path"),
+    env=dict(type="dict", default={}),
 )
 PROJECT_ARGUMENT_SPEC = dict(
     project_path=dict(type="path", required=True),
@@ -43,6 +52,17 @@ PROJECT_ARGUMENT_SPEC = dict(
 )
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+# Environment variables whose values are secrets, told by their names: Poetry's credentials
+# (POETRY_HTTP_BASIC_<SOURCE>_PASSWORD, POETRY_PYPI_TOKEN_<REPOSITORY>) and any name with a word
+# for a password, token, secret, credentials or key (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+# GITLAB_API_KEY) or ending in one (PGPASSWORD, MYSQL_PWD). Whole words: a value masked by
+# mistake, such as the "false" of TOKENIZERS_PARALLELISM, would be masked everywhere in a result.
+_SECRET_NAME_RE = re.compile(
+    r"(^|_)(PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET|CREDENTIALS?|API_?KEY|PRIVATE_KEY)(_|$)"
+    r"|(PASSWORD|PASSWD|TOKEN|SECRET|_PWD)$",
+    re.IGNORECASE,
+)
 
 
 def _flag(name):
@@ -125,6 +145,85 @@ _PYTHON_RE = re.compile(
 )
 
 
+def is_secret_variable(name):
+    """Whether an environment variable's name says it holds a secret."""
+    return bool(_SECRET_NAME_RE.search(name))
+
+
+def _text(value):
+    """An environment variable's value as Poetry reads it: booleans as true/false (Python's
+    True would read as false to Poetry), numbers in decimal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _leaves(value):
+    """The scalars in a value, however nested."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None:
+        yield _text(value)
+
+
+def env_secrets(env):
+    """The strings of an `env` option to mask in whatever a module reports or logs: the values
+    of variables whose names say they are secret, and credentials written into URLs. Values
+    that are not scalars count too (the option is checked only later). The empty string is
+    never among them: masking it would garble every string."""
+    if isinstance(env, str):  # `env: "NAME=value NAME2=value2"`, as Ansible's dict type reads it
+        try:
+            env = check_type_dict(env)
+        except (TypeError, ValueError):
+            return set()
+    if not isinstance(env, Mapping):
+        return set()
+    secrets = set()
+    for name, value in env.items():
+        for text in _leaves(value):
+            if is_secret_variable(str(name)):
+                secrets.add(text)
+            secrets.update(url_secrets(text))
+    secrets.discard("")
+    return secrets
+
+
+def environment_option(env):
+    """The `env` option as {name: text}; PoetryError naming the first entry that is not an
+    environment variable name with a string, number or boolean value (never showing a value)."""
+    variables = {}
+    for name, value in (env or {}).items():
+        if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+            raise PoetryError("env: %r is not an environment variable name (a non-empty string without '=')" % (name,))
+        if not isinstance(value, (str, int, float)):  # bool is an int
+            raise PoetryError("env: the value of %s must be a string, a number or a boolean, not %s"
+                              % (name, "null" if value is None else "a %s" % type(value).__name__))
+        text = _text(value)
+        if "\0" in text:
+            raise PoetryError("env: the value of %s contains a NUL character" % name)
+        variables[name] = text
+    return variables
+
+
+class PoetryModule(AnsibleModule):
+    """The AnsibleModule of a module that runs Poetry.
+
+    The secrets of its `env` option (env_secrets()) join no_log_values as soon as the arguments
+    are read: before Ansible checks them (a failed check returns them), writes its "Invoked
+    with" line to the host's system log, or returns them as the task's invocation. `env` itself
+    is not no_log, so that the other variables stay visible, and with no_log every value of it
+    (a "false", a user name) would be masked wherever it appears.
+    """
+
+    def _load_params(self):
+        super()._load_params()
+        self.no_log_values.update(env_secrets(self.params.get("env")))
+
+
 def explain_failure(out, err, sources=None):
     """A sentence saying why Poetry failed, from its output; None when the failure is not one
     of the known kinds. `sources` maps a source name to its URL, to name the source behind a
@@ -136,8 +235,8 @@ def explain_failure(out, err, sources=None):
         variable = "POETRY_HTTP_BASIC_%s" % re.sub(r"[^A-Z0-9]", "_", source.upper())
         return (
             "package source '%s' refused the credentials (HTTP 401 or 403 from %s): give Poetry "
-            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the task's environment "
-            "or http-basic.%s in Poetry's auth.toml"
+            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the module's env "
+            "option or http-basic.%s in Poetry's auth.toml"
             % (source, match.group("url"), variable, variable, source)
         )
     for pattern in _UNREACHABLE_RES:
@@ -217,11 +316,13 @@ class PoetryRunner:
     """Poetry as the modules use it.
 
     `module` is the AnsibleModule (for run_command and get_bin_path); `executable` the
-    user's poetry path, or None to search PATH and ~/.local/bin.
+    user's poetry path, or None to search PATH and ~/.local/bin; `env` the module's env option,
+    variables every command gets (PoetryError when one is not a name with a scalar value).
     """
 
-    def __init__(self, module, executable=None):
+    def __init__(self, module, executable=None, env=None):
         self.module = module
+        self.env = environment_option(env)
         self.executable = self._find(executable)
         self._version = None
         # Every command run, as argv lists, for the modules' `commands` return value.
@@ -270,12 +371,22 @@ class PoetryRunner:
         stat = os.stat(path)
         return [path, stat.st_size, stat.st_mtime_ns]
 
+    def environ(self):
+        """The environment Poetry starts from: the module's own (the task's `environment`), with
+        the env option over it."""
+        environ = dict(os.environ)
+        environ.update(self.env)
+        return environ
+
     def environment(self, env=None):
-        """The environment additions for a run: the fixed locale, the null keyring unless the
-        task's environment chose a backend, then the caller's `env`."""
-        update = dict(LOCALE)
+        """The environment additions for a run: the env option; the fixed locale over it (the
+        modules parse Poetry's output); the null keyring unless the task's environment or the
+        env option chose a backend; then the caller's `env`, the module's own settings for this
+        command, which win."""
+        update = dict(self.env)
+        update.update(LOCALE)
         name, backend = KEYRING_BACKEND
-        if name not in os.environ and name not in (env or {}):
+        if name not in os.environ and name not in update and name not in (env or {}):
             update[name] = backend
         update.update(env or {})
         return update
@@ -347,7 +458,7 @@ def run_task(module, task):
     with PoetryError's details. A "diff" key is dropped unless Ansible runs with --diff."""
     runner = None
     try:
-        runner = PoetryRunner(module, module.params["executable"])
+        runner = PoetryRunner(module, module.params["executable"], module.params.get("env"))
         result = task(runner)
     except PoetryError as error:
         module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())

@@ -13,8 +13,10 @@ description:
     index URL.
   - Changes nothing, neither on AWS nor on the host; it reports RV(ignore:changed=false).
   - The returned token is a secret. Run the task with C(no_log=true) so that Ansible does not
-    print it (with C(-v) or more, or on failure), and hand it to Poetry through environment
-    variables or M(lockstep.poetry.credentials), never in a URL or on a command line.
+    print it (with C(-v) or more, or on failure), and hand it to Poetry through the C(env)
+    option of the modules that run Poetry (O(lockstep.poetry.install#module:env)) or
+    M(lockstep.poetry.credentials), never in a URL or on a command line (the task keyword
+    C(environment) puts it on one).
   - Runs where boto3 is installed and AWS credentials are available - usually the controller
     (C(delegate_to=localhost)), or a host with an instance or task role.
 author:
@@ -81,10 +83,10 @@ EXAMPLES = r"""
 - name: Install the application's locked packages from the CodeArtifact source
   lockstep.poetry.install:
     project_path: /srv/app
-  environment:
-    # Poetry reads credentials for the source named "codeartifact" in pyproject.toml from here.
-    POETRY_HTTP_BASIC_CODEARTIFACT_USERNAME: aws
-    POETRY_HTTP_BASIC_CODEARTIFACT_PASSWORD: "{{ codeartifact.token }}"
+    env:
+      # Poetry reads credentials for the source named "codeartifact" in pyproject.toml from here.
+      POETRY_HTTP_BASIC_CODEARTIFACT_USERNAME: aws
+      POETRY_HTTP_BASIC_CODEARTIFACT_PASSWORD: "{{ codeartifact.token }}"
 
 - name: Use a named profile with an assumed role; the token expires with the role's session
   lockstep.poetry.codeartifact_token:

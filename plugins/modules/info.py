@@ -32,8 +32,8 @@ options:
   config_dir:
     description:
       - Poetry's configuration directory, whose C(config.toml) and C(auth.toml) Poetry reads.
-      - Defaults to E(POETRY_CONFIG_DIR) of the task's environment, else Poetry's default for the
-        user the task runs as (see M(lockstep.poetry.config)).
+      - Defaults to E(POETRY_CONFIG_DIR) of O(env) or of the task's environment, else Poetry's
+        default for the user the task runs as (see M(lockstep.poetry.config)).
     type: path
   virtualenv:
     description:
@@ -77,6 +77,8 @@ EXAMPLES = r"""
   lockstep.poetry.info:
     project_path: /srv/app
     only: [main]
+    # Planning may ask the project's private index; lockstep.poetry.repositories set this fact.
+    env: "{{ poetry_repositories_environment }}"
   register: app
 
 - name: Report the drift
@@ -160,10 +162,13 @@ commands:
   sample: [["/usr/local/bin/poetry", "--no-interaction", "--no-ansi", "--version"]]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.lockstep.poetry.plugins.module_utils import _install, _lock, _poetry_config
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import RUNNER_ARGUMENT_SPEC, format_version, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
+    RUNNER_ARGUMENT_SPEC,
+    PoetryModule,
+    format_version,
+    run_task,
+)
 
 
 def project_facts(runner, project, selection, virtualenv=None):
@@ -191,7 +196,7 @@ def main():
     )
     argument_spec.update(RUNNER_ARGUMENT_SPEC)
     argument_spec.update(_install.SELECTION_ARGUMENT_SPEC)
-    module = AnsibleModule(
+    module = PoetryModule(
         argument_spec=argument_spec,
         mutually_exclusive=_install.SELECTION_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
@@ -199,7 +204,7 @@ def main():
     params = module.params
 
     def task(runner):
-        config_dir = _poetry_config.config_dir(params["config_dir"])
+        config_dir = _poetry_config.config_dir(params["config_dir"], runner.environ())
         project = _install.Project(params["project_path"]) if params["project_path"] else None
         if project:
             project.require_pyproject()

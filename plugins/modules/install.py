@@ -64,7 +64,7 @@ attributes:
     platforms: posix
 notes:
   - Without O(virtualenv), Poetry chooses the environment exactly as on the command line,
-    including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment.
+    including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment or O(env).
   - Re-installing the project itself, which Poetry does on every run in package mode, is not
     a change unless its version changed.
   - When packages must be both downloaded and removed, Poetry runs twice (C(poetry install),
@@ -87,9 +87,16 @@ EXAMPLES = r"""
     only: [main]
     virtualenv: /srv/app/venv
     python: python3.11
-  environment:
-    POETRY_HTTP_BASIC_PRIVATE_USERNAME: deploy
-    POETRY_HTTP_BASIC_PRIVATE_PASSWORD: "{{ vault_private_index_token }}"
+    env:
+      POETRY_HTTP_BASIC_PRIVATE_USERNAME: deploy
+      POETRY_HTTP_BASIC_PRIVATE_PASSWORD: "{{ vault_private_index_token }}"
+
+- name: The same with the credentials that lockstep.poetry.repositories handed over
+  lockstep.poetry.install:
+    project_path: /srv/app
+    only: [main]
+    virtualenv: /srv/app/venv
+    env: "{{ poetry_repositories_environment }}"
 
 - name: A development checkout with the docs group and every extra, in Poetry's own virtualenv
   lockstep.poetry.install:
@@ -174,7 +181,6 @@ commands:
   sample: [["/usr/local/bin/poetry", "--no-interaction", "--no-ansi", "sync", "--only=main", "--dry-run"]]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import (
     SELECTION_ARGUMENT_SPEC,
     SELECTION_MUTUALLY_EXCLUSIVE,
@@ -182,7 +188,7 @@ from ansible_collections.lockstep.poetry.plugins.module_utils._install import (
     Project,
     Selection,
 )
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
 
 
 def main():
@@ -193,7 +199,7 @@ def main():
     )
     argument_spec.update(PROJECT_ARGUMENT_SPEC)
     argument_spec.update(SELECTION_ARGUMENT_SPEC)
-    module = AnsibleModule(
+    module = PoetryModule(
         argument_spec=argument_spec,
         mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
         required_by={"python": "virtualenv"},

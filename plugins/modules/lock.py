@@ -46,8 +46,8 @@ attributes:
     platforms: posix
 notes:
   - Resolving contacts the project's package sources; give Poetry their credentials with
-    E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in the
-    task's environment.
+    E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in
+    O(env).
   - Like C(poetry lock), resolving may create the project's virtualenv when there is none,
     because Poetry needs an interpreter that satisfies the project.
   - Changing the project's sources or dependencies in C(pyproject.toml) makes the lock stale.
@@ -64,9 +64,9 @@ EXAMPLES = r"""
 - name: Make sure the lock matches pyproject.toml before building
   lockstep.poetry.lock:
     project_path: /builds/app
-  environment:
-    POETRY_HTTP_BASIC_PRIVATE_USERNAME: ci
-    POETRY_HTTP_BASIC_PRIVATE_PASSWORD: "{{ vault_private_index_token }}"
+    env:
+      POETRY_HTTP_BASIC_PRIVATE_USERNAME: ci
+      POETRY_HTTP_BASIC_PRIVATE_PASSWORD: "{{ vault_private_index_token }}"
 
 - name: Upgrade every dependency to the newest allowed versions
   lockstep.poetry.lock:
@@ -107,14 +107,13 @@ commands:
   sample: [["/usr/local/bin/poetry", "--no-interaction", "--no-ansi", "check", "--lock"]]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import Project
 from ansible_collections.lockstep.poetry.plugins.module_utils._lock import ensure_lock
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
 
 
 def main():
-    module = AnsibleModule(
+    module = PoetryModule(
         argument_spec=dict(
             regenerate=dict(type="bool", default=False),
             **PROJECT_ARGUMENT_SPEC

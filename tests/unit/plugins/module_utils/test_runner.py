@@ -6,7 +6,12 @@ import os
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError, PoetryRunner, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
+    PoetryError,
+    PoetryRunner,
+    env_secrets,
+    run_task,
+)
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import Captured
 
 
@@ -91,6 +96,92 @@ def test_keyring_backend_chosen_by_the_task_is_kept(monkeypatch):
     assert "PYTHON_KEYRING_BACKEND" not in runner.environment()
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     assert runner.environment({"PYTHON_KEYRING_BACKEND": "x.Keyring"})["PYTHON_KEYRING_BACKEND"] == "x.Keyring"
+
+
+def test_env_option_reaches_every_command_as_text(monkeypatch):
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    module = FakeModule([(0, "", "")])
+    runner = PoetryRunner(module, env={"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "deploy",
+                                       "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": "s3cret-pass",
+                                       "POETRY_VIRTUALENVS_IN_PROJECT": True, "POETRY_INSTALLER_MAX_WORKERS": 4,
+                                       "POETRY_KEYRING_ENABLED": False})
+    runner.run(["check", "--lock"])
+    assert module.calls[0]["env"] == {
+        "POETRY_HTTP_BASIC_PRIVATE_USERNAME": "deploy", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": "s3cret-pass",
+        # Poetry reads "true" and "1" as true: Python's "True" would be false.
+        "POETRY_VIRTUALENVS_IN_PROJECT": "true", "POETRY_INSTALLER_MAX_WORKERS": "4", "POETRY_KEYRING_ENABLED": "false",
+        "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    assert "s3cret-pass" not in str(runner.commands), "never on a command line"
+
+
+def test_env_option_yields_to_the_locale_and_to_the_module_own_settings(monkeypatch):
+    monkeypatch.setenv("POETRY_CACHE_DIR", "/from/the/task")
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    runner = PoetryRunner(FakeModule(), env={"LC_ALL": "de_DE.UTF-8", "POETRY_CONFIG_DIR": "/etc/poetry",
+                                             "POETRY_CACHE_DIR": "/from/env",
+                                             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    environment = runner.environment({"POETRY_CONFIG_DIR": "/scratch"})
+    assert environment["LC_ALL"] == "C.UTF-8"
+    assert environment["POETRY_CONFIG_DIR"] == "/scratch"
+    assert environment["POETRY_CACHE_DIR"] == "/from/env"
+    assert environment["PYTHON_KEYRING_BACKEND"] == "keyring.backends.fail.Keyring"
+    assert runner.environ()["POETRY_CACHE_DIR"] == "/from/env"
+    assert runner.environ()["POETRY_CONFIG_DIR"] == "/etc/poetry"
+    assert PoetryRunner(FakeModule()).environ()["POETRY_CACHE_DIR"] == "/from/the/task"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"POETRY_HTTP_BASIC_PRIVATE_PASSWORD": ["s3cret-pass"]},
+     "env: the value of POETRY_HTTP_BASIC_PRIVATE_PASSWORD must be a string, a number or a boolean, not a list"),
+    ({"POETRY_HTTP_BASIC_PRIVATE_USERNAME": {"name": "deploy"}},
+     "env: the value of POETRY_HTTP_BASIC_PRIVATE_USERNAME must be a string, a number or a boolean, not a dict"),
+    ({"POETRY_CACHE_DIR": None},
+     "env: the value of POETRY_CACHE_DIR must be a string, a number or a boolean, not null"),
+    ({"POETRY_CACHE_DIR": "/var/cache\0/x"}, "env: the value of POETRY_CACHE_DIR contains a NUL character"),
+    ({"A=B": "x"}, "env: 'A=B' is not an environment variable name (a non-empty string without '=')"),
+    ({"": "x"}, "env: '' is not an environment variable name (a non-empty string without '=')"),
+    ({1: "x"}, "env: 1 is not an environment variable name (a non-empty string without '=')"),
+])
+def test_env_option_must_map_names_to_scalars(env, message):
+    with pytest.raises(PoetryError) as error:
+        PoetryRunner(FakeModule(), env=env)
+    assert error.value.msg == message
+
+
+@pytest.mark.parametrize("name", [
+    "POETRY_HTTP_BASIC_PRIVATE_PASSWORD", "POETRY_HTTP_BASIC_MY_REPO_PASSWORD", "POETRY_PYPI_TOKEN_PYPI",
+    "POETRY_PYPI_TOKEN_INTERNAL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "CODEARTIFACT_AUTH_TOKEN",
+    "GITLAB_API_KEY", "DEPLOY_APIKEY", "SSH_PRIVATE_KEY", "GPG_PASSPHRASE", "PGPASSWORD", "MYSQL_PWD", "GITHUB_TOKEN",
+    "VAULT_SECRET", "GOOGLE_APPLICATION_CREDENTIALS", "poetry_http_basic_private_password",
+])
+def test_secret_variables_are_masked(name):
+    assert env_secrets({name: "s3cret-value", "POETRY_HTTP_BASIC_PRIVATE_USERNAME": "deploy"}) == {"s3cret-value"}
+
+
+@pytest.mark.parametrize("name", [
+    "POETRY_HTTP_BASIC_PRIVATE_USERNAME", "POETRY_CONFIG_DIR", "POETRY_CERTIFICATES_SECURE_CLIENT_CERT",
+    "POETRY_VIRTUALENVS_IN_PROJECT", "TOKENIZERS_PARALLELISM", "PWD", "KEYRING_BACKEND", "POETRY_KEYRING_ENABLED",
+])
+def test_other_variables_are_shown(name):
+    assert env_secrets({name: "false"}) == set()
+
+
+def test_credentials_in_urls_are_masked_whatever_the_name():
+    assert env_secrets({"PIP_INDEX_URL": "https://deploy:s3cret@pypi.example.com/simple/"}) == {
+        "deploy:s3cret", "s3cret"}
+
+
+@pytest.mark.parametrize("env, secrets", [
+    ({"POETRY_HTTP_BASIC_X_PASSWORD": ""}, set()),  # masking "" would garble every string
+    ({"POETRY_HTTP_BASIC_X_PASSWORD": 123456}, {"123456"}),
+    ({"POETRY_HTTP_BASIC_X_PASSWORD": ["s3cret-a", {"b": "s3cret-b"}]}, {"s3cret-a", "s3cret-b"}),
+    ("POETRY_HTTP_BASIC_X_USERNAME=deploy POETRY_HTTP_BASIC_X_PASSWORD=s3cret", {"s3cret"}),
+    (None, set()),
+    (["POETRY_HTTP_BASIC_X_PASSWORD"], set()),
+])
+def test_secrets_of_any_shape_of_the_option(env, secrets):
+    assert env_secrets(env) == secrets
 
 
 @pytest.mark.parametrize("output, version", [

@@ -200,6 +200,17 @@ def test_module_without_project(version, capsys, monkeypatch, tmp_path):
     assert not os.path.exists(str(tmp_path / "none")), "poetry config would have created it"
 
 
+def test_config_dir_of_the_env_option(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("POETRY_CONFIG_DIR", str(tmp_path / "from-the-task"))
+    fake = Poetry("2.5.1", {("config", "--list"): captured("2.5.1", "config-list-defaults")})
+    monkeypatch.setattr(AnsibleModule, "run_command", lambda self, cmd, **kwargs: fake.run_command(cmd, **kwargs))
+    executable = tmp_path / "poetry"
+    executable.write_text("")
+    executable.chmod(0o755)
+    result = run_module(info, capsys, dict(executable=str(executable), env={"POETRY_CONFIG_DIR": str(tmp_path / "env")}))
+    assert result["config_dir"] == str(tmp_path / "env")
+
+
 def test_selection_options_are_the_install_ones(capsys, monkeypatch, tmp_path):
     fake = Poetry("2.5.1", {})
     monkeypatch.setattr(AnsibleModule, "run_command", lambda self, cmd, **kwargs: fake.run_command(cmd, **kwargs))
