@@ -5,8 +5,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${LOCKSTEP_CACHE:-$ROOT/.cache}
 VENV=${LOCKSTEP_VENV:-$ROOT/.venv}
 # The collection view must lie outside any git checkout: inside one, ansible-test asks git which
-# files exist, and git ignores the view. One view per cache directory.
-COLLECTIONS=${TMPDIR:-/tmp}/lockstep-poetry-$(id -u)-$(printf %s "$CACHE" | sha1sum | cut -c1-10)
+# files exist, and git ignores the view. One view per cache directory (or as LOCKSTEP_COLLECTIONS says).
+COLLECTIONS=${LOCKSTEP_COLLECTIONS:-${TMPDIR:-/tmp}/lockstep-poetry-$(id -u)-$(printf %s "$CACHE" | sha1sum | cut -c1-10)}
 VIEW=$COLLECTIONS/ansible_collections/lockstep/poetry
 export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1
