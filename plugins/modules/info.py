@@ -20,6 +20,7 @@ description:
     O(sync=true), packages the lock does not list count as differences.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.selection
 options:
@@ -41,6 +42,9 @@ options:
         O(lockstep.poetry.install#module:virtualenv)).
     type: path
 attributes:
+  action_group:
+    support: full
+    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details: The module never changes anything.

@@ -42,10 +42,14 @@ options:
     default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
   - lockstep.poetry.poetry.selection
 attributes:
+  action_group:
+    support: full
+    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:

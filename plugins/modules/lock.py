@@ -23,9 +23,13 @@ options:
     default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
 attributes:
+  action_group:
+    support: full
+    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:
