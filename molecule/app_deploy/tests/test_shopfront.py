@@ -1,8 +1,9 @@
 """What the shop front's users and operators care about, whatever release is deployed: it
 answers, from the release that `current` points to, as its own user, with production
-dependencies only, and its environment file is private."""
+dependencies only, its environment file is private, and the host's log holds no credentials."""
 
 import json
+import os
 
 import pytest
 
@@ -58,3 +59,16 @@ def test_pre_switch_command_ran_in_the_release(host, front_page):
     trace = host.file(ROOT + "/shared/var/uploads/pre-switch-" + front_page["release"])
     assert trace.user == "shopfront"
     assert trace.content_string == "molecule"
+
+
+def test_system_log_holds_no_index_password(host):
+    """Poetry got the private index's credentials through the modules' env option: the lines
+    the modules write to the journal mask the password, and sudo, which logs every command
+    line it runs, never saw it (as it would through the environment keyword)."""
+    with open(os.environ["LOCKSTEP_INDEX_STATE"]) as handle:
+        password = json.load(handle)["password"]
+    journal = host.check_output("journalctl --no-pager --output=cat")
+    # The modules logged their arguments: the user name shows, the password must not.
+    assert "POETRY_HTTP_BASIC_LOCKSTEP_USERNAME" in journal
+    leaked = password in journal
+    assert not leaked, "the private index's password is in the journal"
