@@ -95,6 +95,9 @@ def private_project(root, name, version):
 
 
 def build_private_wheels(cache):
+    """The private wheels, built reproducibly: the same bytes, so the same hashes in a lock, on
+    every machine and from every index (Poetry caches a package's hashes by source name and
+    version, across indexes)."""
     wheels = []
     for name, versions in PRIVATE_PACKAGES.items():
         for version in versions:
@@ -106,6 +109,8 @@ def build_private_wheels(cache):
                     subprocess.run(
                         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(cache), tmp],
                         check=True,
+                        # flit_core dates the archive's entries from it.
+                        env=dict(os.environ, SOURCE_DATE_EPOCH="1700000000"),
                     )
             wheels.append(wheel)
     return wheels
