@@ -88,6 +88,11 @@ SOURCES
   log "built $tag"
 }
 
+# One at a time: apt and the image builds do not share (scripts/test starts the images' build in
+# the background while its jobs may install tools or wait for the images).
+exec 9>"${TMPDIR:-/tmp}/lockstep-testbed-$(id -u).lock"
+flock 9
+
 case "${1:-}" in
   engine) engine ;;
   images)
