@@ -8,8 +8,8 @@
 - Which settings exist and how Poetry stores them: ``find_setting(name)`` returns a ``Setting``
   whose ``keys`` are the TOML table path and whose ``normalize(value)`` gives the value the way
   ``poetry config NAME VALUE`` would store it (bool, int, string, list, table).
-- What is secret: ``is_secret()`` and ``redact()`` for reporting settings; ``check_url()`` refuses
-  URLs with embedded credentials.
+- What is secret: ``is_secret()`` and ``redact()`` (from _secrets) for reporting settings;
+  ``check_url()`` refuses URLs with embedded credentials.
 - What Poetry uses: ``effective_settings(runner, directory)`` asks ``poetry config --list`` (files,
   environment variables and defaults merged by Poetry itself) without letting it create files;
   ``parse_config_list()`` reads its output.
@@ -25,10 +25,17 @@ import re
 import shutil
 import sys
 import tempfile
-from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import (  # noqa: F401 (part of this API)
+    REDACTED,
+    is_secret,
+    redact,
+    redact_url,
+    url_has_credentials,
+    url_secrets,
+)
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 
 CONFIG_FILE = "config.toml"
@@ -36,7 +43,6 @@ AUTH_FILE = "auth.toml"
 PROJECT_FILE = "poetry.toml"
 
 CREDENTIALS_MODULE = "lockstep.poetry.credentials"
-REDACTED = "********"
 
 # Poetry versions a setting exists in; the table covers 1.8.x and 2.x up to 2.5.
 V1 = ("1.8",)
@@ -346,58 +352,6 @@ def find_setting(name):
         hint = " (a repository's URL is set with %s.url)" % name
     raise ConfigError("Unknown Poetry setting %s%s. Valid settings: %s"
                       % (name, hint, ", ".join(valid_names())))
-
-
-# Secrets, for reporting settings.
-
-_SECRET_KEY = re.compile(r"(^|[-_.])(password|passwd|token|secret|api[-_]?key|credentials?)$", re.I)
-
-
-def is_secret(name):
-    """Whether a dotted setting name holds a secret (credentials, tokens, passwords)."""
-    return name.startswith(("http-basic.", "pypi-token.")) or bool(_SECRET_KEY.search(name))
-
-
-def url_has_credentials(url):
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return "@" in parts.netloc
-
-
-def url_secrets(value):
-    """The user:password part of a URL (and the password alone), for a module's no_log_values:
-    a refused URL must not come back in the task's result."""
-    if not isinstance(value, str) or not url_has_credentials(value):
-        return set()
-    userinfo = urlsplit(value).netloc.rpartition("@")[0]
-    return set(part for part in (userinfo, userinfo.partition(":")[2]) if part)
-
-
-def redact_url(url):
-    """The URL with any user:password@ replaced by REDACTED."""
-    if not isinstance(url, str) or not url_has_credentials(url):
-        return url
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, "%s@%s" % (REDACTED, host), parts.path, parts.query,
-                       parts.fragment))
-
-
-def redact(settings, prefix=""):
-    """A copy of a (nested or flat) settings mapping with secret values and the credentials in
-    URLs replaced by REDACTED."""
-    redacted = {}
-    for key, value in settings.items():
-        name = prefix + key
-        if isinstance(value, dict):
-            redacted[key] = redact(value, name + ".")
-        elif is_secret(name) and value not in (None, ""):
-            redacted[key] = REDACTED
-        else:
-            redacted[key] = redact_url(value)
-    return redacted
 
 
 def check_url(url):

@@ -10,14 +10,16 @@ masks its secrets from the moment the arguments are read. Private to this collec
 compatibility promise.
 """
 
+import glob
 import os
 import re
+import shlex
 from collections.abc import Mapping
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_config import url_secrets
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import url_secrets
 
 # Poetry 1.8 is the oldest release with everything the modules rely on: `check --lock`,
 # `install --compile`, `lock --no-update` and the group options (--only/--with/--without).
@@ -297,6 +299,45 @@ def parse_version(text):
     return tuple(int(part or 0) for part in match.groups())
 
 
+# A wrapper script (the lockstep.poetry.poetry role writes one for a PyPI mirror) ends by handing
+# over to Poetry's own entry point.
+_EXEC_RE = re.compile(r'^exec (?P<path>.+) "\$@"$', re.M)
+
+
+def installed_version(executable, wrappers=1):
+    """Poetry's version read from its virtualenv (the poetry-X.dist-info that pip wrote), without
+    starting Poetry, which costs about a second of CPU; None when it cannot be told that way.
+
+    Poetry's entry point starts with the #! line of its virtualenv's Python (so does pipx's, and
+    the official installer's, behind their links); a wrapper script that execs one is followed.
+    """
+    path = os.path.realpath(executable)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    if not head.startswith("#!"):
+        return None
+    interpreter = head[2:].partition("\n")[0].strip()
+    if os.path.basename(interpreter).startswith("python") and os.path.isabs(interpreter):
+        venv = os.path.dirname(os.path.dirname(interpreter))
+        found = glob.glob(os.path.join(venv, "lib", "python*", "site-packages", "poetry-*.dist-info"))
+        # Exactly one, or the virtualenv is not what it seems.
+        if len(found) != 1:
+            return None
+        return parse_version(os.path.basename(found[0])[len("poetry-"):-len(".dist-info")])
+    handovers = _EXEC_RE.findall(head)
+    if wrappers and handovers:
+        try:
+            words = shlex.split(handovers[-1])
+        except ValueError:
+            return None
+        if len(words) == 1 and os.path.isabs(words[0]):
+            return installed_version(words[0], wrappers - 1)
+    return None
+
+
 def format_version(version):
     return ".".join(str(part) for part in version)
 
@@ -344,10 +385,13 @@ class PoetryRunner:
 
     @property
     def version(self):
-        """Poetry's version as a tuple, asked once; PoetryError when older than MINIMUM_VERSION."""
+        """Poetry's version as a tuple, read from its installation or else asked once;
+        PoetryError when older than MINIMUM_VERSION."""
         if self._version is None:
-            rc, out, err = self.run(["--version"])
-            version = parse_version(out)
+            version = installed_version(self.executable)
+            if version is None:
+                rc, out, err = self.run(["--version"])
+                version = parse_version(out)
             if version is None:
                 raise PoetryError(
                     "cannot read the version of %s" % self.executable,

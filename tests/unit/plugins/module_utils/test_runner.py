@@ -208,6 +208,89 @@ def test_unreadable_version_is_an_error():
         PoetryRunner(FakeModule([(0, "something else", "")])).version
 
 
+# What pip writes for Poetry's entry point in a virtualenv (seen in the test bed's Poetry 2.5.1).
+ENTRY_POINT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from poetry.console.application import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+"""
+# What the lockstep.poetry.poetry role writes in front of it for a PyPI mirror.
+WRAPPER = """#!/bin/sh
+# Ansible managed
+# Poetry from {venv}. Its PyPI traffic goes through the mirror below
+# (poetry-plugin-pypi-mirror) for every user; a caller's own settings win.
+POETRY_PYPI_MIRROR_URL=${{POETRY_PYPI_MIRROR_URL:-https://pypi.org/simple/}}
+export POETRY_PYPI_MIRROR_URL
+exec {venv}/bin/poetry "$@"
+"""
+
+
+def poetry_venv(tmp_path, *versions, python="python3.11"):
+    """A virtualenv laid out as pip leaves it, with a poetry-VERSION.dist-info per version."""
+    venv = tmp_path / "venv-poetry"
+    site = venv / "lib" / python / "site-packages"
+    site.mkdir(parents=True)
+    (venv / "bin").mkdir()
+    (venv / "bin" / python).write_text("")
+    for version in versions:
+        (site / ("poetry-%s.dist-info" % version)).mkdir()
+    (site / "poetry_core-2.1.3.dist-info").mkdir()
+    (venv / "bin" / "poetry").write_text(ENTRY_POINT.format(python=venv / "bin" / python))
+    (venv / "bin" / "poetry").chmod(0o755)
+    return venv
+
+
+@pytest.mark.parametrize("version", ["1.8.5", "2.5.1"])
+def test_version_is_read_from_the_virtualenv_without_starting_poetry(tmp_path, version):
+    venv = poetry_venv(tmp_path, version)
+    module = FakeModule()
+    runner = PoetryRunner(module, str(venv / "bin" / "poetry"))
+    assert runner.version == tuple(int(part) for part in version.split("."))
+    assert module.calls == []
+
+
+def test_version_is_read_behind_a_link_and_the_roles_wrapper(tmp_path):
+    venv = poetry_venv(tmp_path, "2.5.1")
+    (tmp_path / "venv").symlink_to(venv)
+    wrapper = tmp_path / "poetry"
+    wrapper.write_text(WRAPPER.format(venv=tmp_path / "venv"))
+    wrapper.chmod(0o755)
+    (tmp_path / "link").symlink_to(wrapper)
+    module = FakeModule()
+    assert PoetryRunner(module, str(tmp_path / "link")).version == (2, 5, 1)
+    assert module.calls == []
+
+
+def test_poetry_older_than_1_8_is_refused_from_its_metadata_too(tmp_path):
+    venv = poetry_venv(tmp_path, "1.7.1")
+    with pytest.raises(PoetryError, match=r"is Poetry 1\.7\.1; lockstep.poetry needs Poetry 1\.8 or newer"):
+        PoetryRunner(FakeModule(), str(venv / "bin" / "poetry")).version
+
+
+@pytest.mark.parametrize("layout", ["system python", "two versions", "wrapper of a wrapper", "binary"])
+def test_poetry_is_asked_when_its_installation_does_not_tell(tmp_path, layout):
+    venv = poetry_venv(tmp_path, *(["1.8.5", "2.5.1"] if layout == "two versions" else ["2.5.1"]))
+    executable = venv / "bin" / "poetry"
+    if layout == "system python":
+        # Debian's python3-poetry: the metadata is in dist-packages, not looked for.
+        executable.write_text(ENTRY_POINT.format(python="/usr/bin/python3"))
+    elif layout == "wrapper of a wrapper":
+        inner = tmp_path / "inner"
+        inner.write_text(WRAPPER.format(venv=venv))
+        executable = tmp_path / "outer"
+        executable.write_text("#!/bin/sh\nexec %s \"$@\"\n" % inner)
+        executable.chmod(0o755)
+    elif layout == "binary":
+        executable.write_bytes(b"\x7fELF\x02\x01\x01")
+    module = FakeModule([version_answer("2.5.1")])
+    assert PoetryRunner(module, str(executable)).version == (2, 5, 1)
+    assert [call["cmd"][-1] for call in module.calls] == ["--version"]
+
+
 INSTALL_OPTIONS = dict(only=["main"], with_groups=["docs"], without_groups=["dev", "test"], extras=["fancy"],
                        all_extras=False, root=False, compile=True, dry_run=True)
 SPELLED = ["--compile", "--dry-run", "--only=main", "--with=docs", "--without=dev", "--without=test",
