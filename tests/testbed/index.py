@@ -13,6 +13,7 @@ Uploads, downloads and listings all need the credentials (401 without, 403 with 
 """
 
 import argparse
+import hashlib
 import json
 import os
 import secrets
@@ -213,6 +214,9 @@ def integration_config(directory, poetry):
         sys.exit("the index is not running: index.py start --dir %s" % directory)
     version = subprocess.run([poetry, "--version", "--no-ansi"], check=True, capture_output=True,
                              text=True).stdout.split()[-1].rstrip(")")
+    # Locks of the test projects, made once per pyproject.toml for this Poetry and these packages.
+    packages = sorted((p.name, p.stat().st_size) for p in Path(state["packages"]).iterdir())
+    key = hashlib.sha256(json.dumps([os.path.realpath(poetry), version, packages]).encode()).hexdigest()
     config = {
         "poetry_executable": poetry,
         "poetry_version": version,
@@ -221,6 +225,7 @@ def integration_config(directory, poetry):
         "index_username": state["username"],
         "index_password": state["password"],
         "index_private_packages": state["private_packages"],
+        "lock_cache_dir": str(directory / "locks" / key[:16]),
     }
     # JSON is YAML; ansible-test reads this file as extra vars.
     print(json.dumps(config, indent=2))

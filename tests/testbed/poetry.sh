@@ -4,6 +4,10 @@
 # Reused when already there. (Target hosts get Poetry from the lockstep.poetry.poetry role.)
 set -euo pipefail
 version=$1 dir=$2
+# One install at a time into DIR (parallel test jobs use the same Poetry).
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
 if [ -x "$dir/bin/poetry" ] && "$dir/bin/poetry" --version 2>/dev/null | grep -q "version $version)"; then
   exit 0
 fi
