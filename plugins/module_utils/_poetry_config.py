@@ -8,8 +8,8 @@
 - Which settings exist and how Poetry stores them: ``find_setting(name)`` returns a ``Setting``
   whose ``keys`` are the TOML table path and whose ``normalize(value)`` gives the value the way
   ``poetry config NAME VALUE`` would store it (bool, int, string, list, table).
-- What is secret: ``is_secret()`` and ``redact()`` (from _secrets) for reporting settings;
-  ``check_url()`` refuses URLs with embedded credentials.
+- What is secret: _secrets says (``is_secret()``, ``redact()``); ``check_url()`` here refuses URLs
+  with embedded credentials.
 - What Poetry uses: ``effective_settings(runner, directory)`` asks ``poetry config --list`` (files,
   environment variables and defaults merged by Poetry itself) without letting it create files;
   ``parse_config_list()`` reads its output.
@@ -28,14 +28,7 @@ import tempfile
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import (  # noqa: F401 (part of this API)
-    REDACTED,
-    is_secret,
-    redact,
-    redact_url,
-    url_has_credentials,
-    url_secrets,
-)
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_url, url_has_credentials
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 
 CONFIG_FILE = "config.toml"

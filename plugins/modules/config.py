@@ -185,7 +185,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config, _toml
+from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config, _secrets, _toml
 
 
 def target_file(params):
@@ -247,8 +247,8 @@ def main():
         module.fail_json(msg=missing_required_lib("tomlkit"), exception=_toml.TOMLKIT_IMPORT_ERROR)
     params = module.params
     # Refused below, but a secret given anyway must not come back in the result.
-    module.no_log_values.update(_poetry_config.url_secrets(params["value"]))
-    if _poetry_config.is_secret(params["name"]) and isinstance(params["value"], str):
+    module.no_log_values.update(_secrets.url_secrets(params["value"]))
+    if _secrets.is_secret(params["name"]) and isinstance(params["value"], str):
         module.no_log_values.add(params["value"])
     try:
         setting = _poetry_config.find_setting(params["name"])

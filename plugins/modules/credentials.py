@@ -195,7 +195,8 @@ import stat
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
-from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_config import REDACTED, auth_file, config_dir
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_config import auth_file, config_dir
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import REDACTED
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 
 # The tables of auth.toml that hold settings of a repository, keyed by its name.

@@ -154,7 +154,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config, _toml
+from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config, _secrets, _toml
 
 PYPI = "PyPI"
 DEPRECATED_PRIORITIES = ("default", "secondary")
@@ -268,7 +268,7 @@ def main():
         module.fail_json(msg=missing_required_lib("tomlkit"), exception=_toml.TOMLKIT_IMPORT_ERROR)
     params = module.params
     # Refused below, but credentials given anyway must not come back in the result.
-    module.no_log_values.update(_poetry_config.url_secrets(params["url"]))
+    module.no_log_values.update(_secrets.url_secrets(params["url"]))
     path = os.path.join(params["project_path"], "pyproject.toml")
     try:
         check_request(params["name"], params["url"], params["state"])

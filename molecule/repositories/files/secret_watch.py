@@ -4,8 +4,9 @@
 
 FILE holds one secret a line (read again when the command is over, so that a file that grows
 meanwhile, such as the CodeArtifact stand-in's list of tokens, counts in full). While COMMAND
-runs, every process's /proc/PID/cmdline is read in a loop (on the host, so processes in
-containers are seen too); when it is over, its output (kept in LOG) and every command line seen
+runs, the command lines (/proc/PID/cmdline) of COMMAND's processes and of every process in a
+container (another PID namespace: the target host's) are read in a loop; other work on the
+machine, such as tests that run beside this one, is left out. When it is over, its output (kept in LOG) and every command line seen
 are searched for each secret, and for the HTTP Basic credentials built from it. TEXT must have
 been seen in some command line, to show that the sampling caught the work it was meant to watch.
 Exits 0 only when the command succeeded and no secret was found. Secrets are never printed: a
@@ -20,27 +21,47 @@ import sys
 import threading
 
 
-def command_lines():
-    """The command lines of the processes running now."""
-    seen = set()
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def command_lines(root):
+    """The command lines of the processes running now that are `root` or below it, or in a
+    container."""
+    own_namespace = os.readlink("/proc/self/ns/pid")
+    parents, lines, contained = {}, {}, set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            with open("/proc/%s/cmdline" % pid, "rb") as handle:
-                line = handle.read()
-        except OSError:  # the process is gone, or not ours to read
+            line = _read("/proc/%s/cmdline" % pid)
+            # The parent is the 2nd field after the command name, which is in parentheses.
+            parents[pid] = _read("/proc/%s/stat" % pid).rpartition(b")")[2].split()[1].decode()
+            if os.readlink("/proc/%s/ns/pid" % pid) != own_namespace:
+                contained.add(pid)
+        except (OSError, IndexError):  # the process is gone, or not ours to read
             continue
         if line:
-            seen.add(line.replace(b"\0", b" ").decode("utf-8", "replace").strip())
-    return seen
+            lines[pid] = line.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+    def watched(pid):
+        for _depth in range(64):
+            if pid == root or pid in contained:
+                return True
+            pid = parents.get(pid)
+            if pid in (None, "0", "1"):
+                return False
+        return False
+
+    return set(line for pid, line in lines.items() if watched(pid))
 
 
-def sample(seen, stop):
+def sample(root, seen, stop):
     # A short pause between rounds leaves the watched work most of the CPU; Poetry and the
     # modules live for far longer than a round.
     while not stop.wait(0.005):
-        seen.update(command_lines())
+        seen.update(command_lines(root))
 
 
 def read_secrets(paths):
@@ -71,13 +92,14 @@ def main():
 
     seen = set()
     stop = threading.Event()
-    sampler = threading.Thread(target=sample, args=(seen, stop), daemon=True)
-    sampler.start()
     # The log may hold what leaked: only its owner may read it.
     with os.fdopen(os.open(args.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
-        rc = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        root = str(process.pid)
+        sampler = threading.Thread(target=sample, args=(root, seen, stop), daemon=True)
+        sampler.start()
+        rc = process.wait()
     stop.set()
-    seen.update(command_lines())
     sampler.join()
     with open(args.log, "rb") as log:
         output = log.read().decode("utf-8", "replace")

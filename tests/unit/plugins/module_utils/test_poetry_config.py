@@ -5,6 +5,7 @@
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_config as pc
+from ansible_collections.lockstep.poetry.plugins.module_utils import _secrets
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import VERSIONS, Captured
 
@@ -154,7 +155,7 @@ def test_same():
     ("virtualenvs.create", False),
 ])
 def test_is_secret(name, secret):
-    assert pc.is_secret(name) is secret
+    assert _secrets.is_secret(name) is secret
 
 
 def test_redact():
@@ -198,7 +199,7 @@ def test_url_has_credentials(url, has):
     (True, set()),
 ])
 def test_url_secrets(value, secrets):
-    assert pc.url_secrets(value) == secrets
+    assert _secrets.url_secrets(value) == secrets
 
 
 @pytest.mark.parametrize("version", VERSIONS)
