@@ -43,7 +43,8 @@ engine() {
   need_root "starting the Docker engine"
   mkdir -p "$STATE_DIR"
   log "starting dockerd (no bridge: containers use the host network)"
-  nohup dockerd --bridge=none --iptables=false >"$STATE_DIR/dockerd.log" 2>&1 &
+  # 9>&-: the engine outlives this script and must not inherit (and so hold) the lock below.
+  nohup dockerd --bridge=none --iptables=false >"$STATE_DIR/dockerd.log" 2>&1 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
     sleep 1
@@ -90,8 +91,11 @@ SOURCES
 
 # One at a time: apt and the image builds do not share (scripts/test starts the images' build in
 # the background while its jobs may install tools or wait for the images).
-exec 9>"${TMPDIR:-/tmp}/lockstep-testbed-$(id -u).lock"
-flock 9
+LOCK="${TMPDIR:-/tmp}/lockstep-testbed-$(id -u).lock"
+exec 9>"$LOCK"
+# Building the images from nothing takes a few minutes; far longer means a stuck holder.
+flock -w "${LOCKSTEP_TESTBED_LOCK_WAIT:-1200}" 9 ||
+  die "another test bed step has held $LOCK for over ${LOCKSTEP_TESTBED_LOCK_WAIT:-1200} s: holders: $(command -v fuser >/dev/null && fuser "$LOCK" 2>&1)"
 
 case "${1:-}" in
   engine) engine ;;
