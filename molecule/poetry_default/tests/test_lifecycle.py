@@ -40,7 +40,9 @@ def apply(host):
         argv = ["ansible-playbook", "-i", INVENTORY, "--limit", hostname,
                 os.path.join(SCENARIO, "converge.yml"), "-e", json.dumps(variables)]
         argv += ["--check"] if check else []
+        # Only the JSON result on stdout: no other callback (scripts/test enables profile_tasks).
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
         try:
             return Run(hostname, json.loads(proc.stdout))

@@ -22,7 +22,9 @@ def check_mode_run(**variables):
     """Apply converge.yml in check mode: the number of tasks that would change, and the facts set."""
     argv = ["ansible-playbook", "--check", "-i", INVENTORY, "--limit", HOSTNAME,
             os.path.join(SCENARIO, "converge.yml"), "-e", json.dumps(variables)]
+    # Only the JSON result on stdout: no other callback (scripts/test enables profile_tasks).
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     output = json.loads(proc.stdout)
