@@ -4,7 +4,8 @@
 # argv: the directory and a JSON list of name patterns to leave out. Prints one JSON object: the
 # SHA-256 of the content's archive, the release id (its first 12 digits), the SHA-1 of
 # pyproject.toml and poetry.lock, and the path of the archive to deploy, whose files are under a
-# directory named after the release. Archives are kept in the controller user's cache, one per
+# directory named after the release; or, when the directory cannot be packed, {"error": why}
+# (the role runs it through the pipe lookup, which would only report an exit code). Archives are kept in the controller user's cache, one per
 # content, so that a fleet packs a release once; those unused for a day are removed.
 import fnmatch
 import hashlib
@@ -110,16 +111,20 @@ def cached_archive(source, patterns, sha256, release_id):
 def main():
     source, patterns = sys.argv[1], json.loads(sys.argv[2]) + ALWAYS_EXCLUDED
     if not os.path.isdir(source):
-        sys.exit("%s is not a directory on the controller" % source)
+        return {"error": "%s is not a directory on the controller" % source}
     stream = HashingWriter()
-    pack(source, patterns, stream)
-    sha256 = stream.sha256.hexdigest()
-    print(json.dumps({
+    try:
+        pack(source, patterns, stream)
+        sha256 = stream.sha256.hexdigest()
+        archive = cached_archive(source, patterns, sha256, sha256[:12])
+    except (OSError, tarfile.TarError) as error:
+        return {"error": str(error)}
+    return {
         "sha256": sha256,
         "release_id": sha256[:12],
         "files": {name: sha1(os.path.join(source, name)) for name in ("pyproject.toml", "poetry.lock")},
-        "archive": cached_archive(source, patterns, sha256, sha256[:12]),
-    }))
+        "archive": archive,
+    }
 
 
-main()
+print(json.dumps(main()))
