@@ -5,8 +5,9 @@
 # SHA-256 of the content's archive, the release id (its first 12 digits), the SHA-1 of
 # pyproject.toml and poetry.lock, and the path of the archive to deploy, whose files are under a
 # directory named after the release; or, when the directory cannot be packed, {"error": why}
-# (the role runs it through the pipe lookup, which would only report an exit code). Archives are kept in the controller user's cache, one per
-# content, so that a fleet packs a release once; those unused for a day are removed.
+# (the role runs it through the pipe lookup, which would only report an exit code). Archives are
+# kept in the controller user's cache, one per content, so that a fleet packs a release once;
+# those unused for a day are removed.
 import fnmatch
 import hashlib
 import json
