@@ -21,7 +21,11 @@ def canonical(requirement):
 def main():
     home, bin_dir = (os.path.abspath(os.path.expanduser(p)) for p in sys.argv[1:3])
     venv = os.path.join(home, sys.argv[3])
-    site_packages = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))
+    # Only what this Python can import: after the target's Python moved to another minor
+    # version (a Debian upgrade), a virtualenv built for the old one no longer runs Poetry and
+    # counts as no install at all, so the role installs again.
+    python = "%d.%d" % sys.version_info[:2]
+    site_packages = [os.path.join(venv, "lib", "python" + python, "site-packages")]
     dists = {canonical(d.metadata["Name"]): d for d in metadata.distributions(path=site_packages)}
     poetry = dists.get("poetry")
     # Plugins Poetry itself depends on (poetry-plugin-export in 1.x) are not the user's to remove.
@@ -32,13 +36,14 @@ def main():
     )
     link = os.path.join(bin_dir, "poetry")
     print(json.dumps({
-        "python": "%d.%d" % sys.version_info[:2],
+        "python": python,
         "euid": os.geteuid(),
         "user_home": os.path.expanduser("~"),
         "home": home,
         "bin_dir": bin_dir,
         "bin_dir_exists": os.path.isdir(bin_dir),
         "bin_link": os.readlink(link) if os.path.islink(link) else None,
+        "venv_exists": os.path.isdir(venv),
         "venv_target": os.path.realpath(venv) if os.path.islink(venv) else None,
         "venvs": sorted(
             p for p in glob.glob(os.path.join(home, "venv-*"))
