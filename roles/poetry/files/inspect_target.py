@@ -1,7 +1,9 @@
 # Read-only look at the target, run by lockstep.poetry.poetry with the Python Poetry runs on.
-# argv: poetry_home, poetry_bin_dir, the virtualenv holding Poetry (relative to poetry_home).
+# argv: base64 of a JSON list: poetry_home, poetry_bin_dir, the virtualenv holding Poetry
+# (relative to poetry_home).
 # Prints one JSON object: the interpreter's version, the expanded paths (as the user the role
 # runs as) and what is installed there now.
+import base64
 import glob
 import json
 import os
@@ -19,8 +21,9 @@ def canonical(requirement):
 
 
 def main():
-    home, bin_dir = (os.path.abspath(os.path.expanduser(p)) for p in sys.argv[1:3])
-    venv = os.path.join(home, sys.argv[3])
+    home, bin_dir, venv = json.loads(base64.b64decode(sys.argv[1]))
+    home, bin_dir = (os.path.abspath(os.path.expanduser(p)) for p in (home, bin_dir))
+    venv = os.path.join(home, venv)
     # Only what this Python can import: after the target's Python moved to another minor
     # version (a Debian upgrade), a virtualenv built for the old one no longer runs Poetry and
     # counts as no install at all, so the role installs again.

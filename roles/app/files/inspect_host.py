@@ -1,8 +1,9 @@
 # Read-only look at an application's host, run by lockstep.poetry.app with poetry_app_python.
-# argv: one JSON object (root, user, group, env_file, unit_file, restart_marker, service).
+# argv: base64 of one JSON object (root, user, group, env_file, unit_file, restart_marker, service).
 # Prints one JSON object: who runs it, the Python, the accounts, the layout under root
 # (directories, releases and the virtualenv each links to, ready virtualenvs), the files the role
 # manages and the service's state, so that the role acts only where something differs.
+import base64
 import grp
 import hashlib
 import json
@@ -92,7 +93,7 @@ def service_state(name):
 
 
 def main():
-    args = json.loads(sys.argv[1])
+    args = json.loads(base64.b64decode(sys.argv[1]))
     root = args["root"]
     releases_dir = os.path.join(root, "releases")
     venvs_dir = os.path.join(root, "venvs")
