@@ -61,9 +61,10 @@ def describe(path, checksum=False):
 
 
 def subdirectories(path):
+    """Directories in path, not links; hidden ones (a release being unpacked) left out."""
     try:
-        return sorted(e for e in os.listdir(path) if os.path.isdir(os.path.join(path, e))
-                      and not os.path.islink(os.path.join(path, e)))
+        return sorted(e for e in os.listdir(path) if not e.startswith(".")
+                      and os.path.isdir(os.path.join(path, e)) and not os.path.islink(os.path.join(path, e)))
     except OSError:
         return []
 
