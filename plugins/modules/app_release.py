@@ -106,6 +106,9 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - An archive from the controller is transferred on every run, also when O(dest) exists and is
+    left alone; guard the task with a condition where that matters (the M(lockstep.poetry.app)
+    role calls it only for a release it has to unpack).
   - Hard links in a tar archive are extracted as hard links when their target is part of the
     release, and refused otherwise. Symbolic links in a zip archive are extracted as regular
     files, as Python's zipfile does.
