@@ -209,8 +209,9 @@ def inside(root, path, entry):
 class Release(object):
     """An open archive: its entries, checked, and their extraction."""
 
-    def __init__(self, archive):
+    def __init__(self, archive, strip):
         self.archive = archive
+        self.strip = strip
 
     def close(self):
         self.archive.close()
@@ -218,22 +219,19 @@ class Release(object):
 
 class TarRelease(Release):
 
-    def entries(self, strip):
+    def entries(self):
         """(name inside the release, member) for every entry kept, checked first: all or nothing."""
         kept = []
         for member in self.archive.getmembers():
-            name = relative_name(member.name, strip)
+            name = relative_name(member.name, self.strip)
             if name is None:
                 continue
             if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
                 raise UnsafeArchive("entry '%s' is a device or FIFO" % member.name)
             if member.issym() and not link_stays_inside(name, member.linkname):
                 raise UnsafeArchive("link '%s' points outside the release (%s)" % (member.name, member.linkname))
-            if member.islnk():
-                target = relative_name(member.linkname, strip)
-                if target is None:
-                    raise UnsafeArchive("hard link '%s' points outside the release" % member.name)
-                member.linkname = target
+            if member.islnk() and relative_name(member.linkname, self.strip) is None:
+                raise UnsafeArchive("hard link '%s' points outside the release" % member.name)
             kept.append((name, member))
         return kept
 
@@ -262,7 +260,7 @@ class TarRelease(Release):
                 os.symlink(member.linkname, path)
                 continue
             if member.islnk():
-                os.link(os.path.join(root, member.linkname), path)
+                os.link(os.path.join(root, relative_name(member.linkname, self.strip)), path)
                 continue
             with self.archive.extractfile(member) as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target)
@@ -272,10 +270,10 @@ class TarRelease(Release):
 
 class ZipRelease(Release):
 
-    def entries(self, strip):
+    def entries(self):
         kept = []
         for info in self.archive.infolist():
-            name = relative_name(info.filename, strip)
+            name = relative_name(info.filename, self.strip)
             if name is not None:
                 kept.append((name, info))
         return kept
@@ -302,11 +300,11 @@ class ZipRelease(Release):
             os.chmod(path, mode or 0o644)
 
 
-def open_release(path):
+def open_release(path, strip):
     if zipfile.is_zipfile(path):
-        return ZipRelease(zipfile.ZipFile(path))
+        return ZipRelease(zipfile.ZipFile(path), strip)
     try:
-        return TarRelease(tarfile.open(path))
+        return TarRelease(tarfile.open(path), strip)
     except tarfile.TarError:
         raise UnsafeArchive("%s is neither a tar nor a zip archive" % path)
 
@@ -431,11 +429,11 @@ def main():
         module.fail_json(msg="The archive %s does not exist" % params["src"], **result)
     try:
         check_links(params["links"])
-        release = open_release(params["src"])
+        release = open_release(params["src"], params["strip_components"])
     except UnsafeArchive as error:
         module.fail_json(msg=to_native(error), **result)
     try:
-        entries = release.entries(params["strip_components"])
+        entries = release.entries()
         by_name = dict(entries)
         shadowed = set(link["path"].strip("/") for link in params["links"])
         result["checksums"] = dict(

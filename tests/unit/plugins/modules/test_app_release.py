@@ -69,10 +69,10 @@ def test_unpacks_strips_links_and_reports_checksums(tmp_path, releases, capsys):
         src=release_tar(tmp_path), remote_src=True, dest=str(dest), strip_components=1,
         links=[{"path": "media", "target": "../../shared/media"},
                {"path": "var/log", "target": "../../../shared/var/log"}],
-        checksums=["pyproject.toml", "poetry.lock", "missing.txt", "media"]))
+        checksums=["pyproject.toml", "poetry.lock", "missing.txt", "media", "pyproject.copy"]))
     assert result["changed"] is True and "failed" not in result
     assert result["checksums"] == {"pyproject.toml": sha1(PYPROJECT), "poetry.lock": sha1(LOCK),
-                                   "missing.txt": None, "media": None}
+                                   "missing.txt": None, "media": None, "pyproject.copy": sha1(PYPROJECT)}
     assert result["entries"] == 8
     assert (dest / "pyproject.toml").read_bytes() == PYPROJECT
     assert os.readlink(str(dest / "media")) == "../../shared/media"
