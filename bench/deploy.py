@@ -8,8 +8,9 @@ development virtualenv and the collection view (scripts/lib.sh), starts its own 
 (tests/testbed/index.py), installs Poetry 2.5.1 for the controller (tests/testbed/poetry.sh),
 renders the sample application (tests/testbed/apps/render.py) with 40+ locked packages
 (requests, rich, httpx, pytest, structlog, ...), and then deploys it with bench/deploy.yml
-to localhost (connection local, as the current user, poetry_app_service_manager none, into a
-temporary directory; the health check imports the application in its virtualenv):
+to localhost (connection local, as the current user, with the Python that runs the benchmark,
+poetry_app_service_manager none, into a temporary directory; the health check imports the
+application in its virtualenv):
 
     fresh       an empty application directory and an empty Poetry cache
     code-only   a release whose code changed and whose lock did not
@@ -118,6 +119,9 @@ def main():
                 "bench_index_username": index_state["username"],
                 "bench_index_password": index_state["password"],
                 "bench_poetry": str(poetry / "bin/poetry"),
+                # The interpreter itself, as on a server: a version manager's shim in PATH (pyenv's
+                # python3 is a shell script) costs a tenth of a second every time it starts.
+                "bench_python": os.path.realpath(sys.executable),
             }))
             times[step] = deploy(venv, view, variables, work / ("%s.log" % step))
             log("%-9s %6.1f s (the role: %.1f s)" % ((step,) + times[step]))

@@ -1,8 +1,10 @@
 # Read-only look at an application's host, run by lockstep.poetry.app with poetry_app_python.
-# argv: base64 of one JSON object (root, user, group, env_file, unit_file, restart_marker, service).
-# Prints one JSON object: who runs it, the Python, the accounts, the layout under root
-# (directories, releases and the virtualenv each links to, ready virtualenvs), the files the role
-# manages and the service's state, so that the role acts only where something differs.
+# argv: base64 of one JSON object (root, directories, user, group, env_file, unit_file,
+# restart_marker, service).
+# Prints one JSON object: who runs it, the Python, the accounts, the layout under root (which of
+# the directories are not yet directories of user and group with mode 0755, the current release,
+# releases and the virtualenv each links to, ready virtualenvs), the files the role manages and
+# the service's state, so that the role acts only where something differs.
 import base64
 import grp
 import hashlib
@@ -98,6 +100,8 @@ def main():
     root = args["root"]
     releases_dir = os.path.join(root, "releases")
     venvs_dir = os.path.join(root, "venvs")
+    wanted = {"type": "directory", "owner": args["user"], "group": args["group"], "mode": "0755"}
+    current = describe(os.path.join(root, "current"))
     releases = {}
     for release in subdirectories(releases_dir):
         link = os.path.join(releases_dir, release, ".venv")
@@ -113,8 +117,8 @@ def main():
         "python": sys.executable,
         "python_version": "%d.%d" % sys.version_info[:2],
         "git": shutil.which("git") is not None,
-        "directories": {p: describe(p) for p in (root, releases_dir, venvs_dir, os.path.join(root, "shared"))},
-        "current": describe(os.path.join(root, "current")),
+        "directories_to_fix": [path for path in args["directories"] if describe(path) != wanted],
+        "current_release": os.path.basename(current["target"]) if current and current["type"] == "link" else "",
         "releases": releases,
         # Virtualenvs marked ready once built, with what they were built from.
         "venvs": {venv: read_json(os.path.join(venvs_dir, venv, VENV_MARKER)) for venv in subdirectories(venvs_dir)},
