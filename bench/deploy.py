@@ -20,7 +20,8 @@ Each step is one ansible-playbook run, timed on the wall clock (which includes s
 ansible-playbook, about as long as a run with nothing to do) and by the playbook itself around
 the role. Prints both and the ratios code-only/fresh (target at most 0.15) and
 no-change/fresh (target at most 0.10) for each, measured in this run, and exits 1 when a
-target is missed. Everything is removed afterwards, the index stopped, unless --keep.
+target is missed. Also prints what ansible-playbook costs with a play of one task, which every
+wall clock time includes and no role can reduce. Everything is removed afterwards, the index stopped, unless --keep.
 """
 
 import argparse
@@ -72,20 +73,24 @@ def locked_packages(project):
     return (project / "poetry.lock").read_text().count("\n[[package]]\n") + 1
 
 
-def deploy(venv, view, variables, log_file):
-    """One deploy: returns its wall time and the role's own time (from the playbook), in seconds."""
+def playbook(venv, view, path, log_file, *args):
+    """Runs one playbook against localhost; returns its wall time in seconds."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(view.parents[2]), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_PYTHON_INTERPRETER=str(venv / "bin/python"),
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
     started = time.monotonic()
     with open(log_file, "w") as output:
         result = subprocess.run(
-            [str(venv / "bin/ansible-playbook"), "-i", "localhost,", "-c", "local",
-             str(ROOT / "bench/deploy.yml"), "-e", "@" + str(variables)],
+            [str(venv / "bin/ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)] + list(args),
             env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
-    elapsed = time.monotonic() - started
     if result.returncode:
-        sys.exit("the deploy failed; see %s" % log_file)
+        sys.exit("%s failed; see %s" % (path, log_file))
+    return time.monotonic() - started
+
+
+def deploy(venv, view, variables, log_file):
+    """One deploy: returns its wall time and the role's own time (from the playbook), in seconds."""
+    elapsed = playbook(venv, view, ROOT / "bench/deploy.yml", log_file, "-e", "@" + str(variables))
     role = re.search(r"BENCH_ROLE_SECONDS=([0-9.]+)", Path(log_file).read_text())
     return elapsed, float(role.group(1))
 
@@ -125,6 +130,11 @@ def main():
             }))
             times[step] = deploy(venv, view, variables, work / ("%s.log" % step))
             log("%-9s %6.1f s (the role: %.1f s)" % ((step,) + times[step]))
+        # What any playbook costs before it does anything, for the wall clock ratios.
+        alone = work / "one-task.yml"
+        alone.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                         "    - ansible.builtin.set_fact:\n        bench: true\n")
+        start = min(playbook(venv, view, alone, work / "one-task.log") for _ in range(2))
     finally:
         if args.keep:
             log("kept %s and the index in %s" % (work, index))
@@ -135,6 +145,8 @@ def main():
 
     missed = []
     print("fresh deploy: %.1f s wall clock, %.1f s in the role" % times["fresh"])
+    print("ansible-playbook alone (a play with one task): %.1f s, %.3f of the fresh deploy's wall clock"
+          % (start, start / times["fresh"][0]))
     for step, target in TARGETS.items():
         for index, measure in enumerate(("wall clock", "the role")):
             ratio = times[step][index] / times["fresh"][index]
