@@ -134,7 +134,7 @@ def main():
         alone = work / "one-task.yml"
         alone.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                          "    - ansible.builtin.set_fact:\n        bench: true\n")
-        start = min(playbook(venv, view, alone, work / "one-task.log") for _ in range(2))
+        start = min(playbook(venv, view, alone, work / "one-task.log"), playbook(venv, view, alone, work / "one-task.log"))
     finally:
         if args.keep:
             log("kept %s and the index in %s" % (work, index))
