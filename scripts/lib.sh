@@ -44,13 +44,9 @@ pip_install() {
   local venv=$1 uv=$VENV/bin/uv
   shift
   [ -x "$uv" ] || "$VENV/bin/pip" install -q "uv==$UV_VERSION" >/dev/null 2>&1 || uv=
-  if [ -n "$uv" ]; then
-    [ -z "${PIP_INDEX_URL:-}" ] || export UV_DEFAULT_INDEX=${UV_DEFAULT_INDEX:-$PIP_INDEX_URL}
-    UV_NATIVE_TLS=1 "$uv" pip install -q --python "$venv/bin/python" "$@" || {
-      log "uv pip install $* failed; trying pip"
-      "$venv/bin/pip" install -q "$@" || die "pip install $* failed"
-    }
-  else
+  [ -z "$uv" ] || [ -z "${PIP_INDEX_URL:-}" ] || export UV_DEFAULT_INDEX=${UV_DEFAULT_INDEX:-$PIP_INDEX_URL}
+  if [ -z "$uv" ] || ! UV_NATIVE_TLS=1 "$uv" pip install -q --python "$venv/bin/python" "$@"; then
+    [ -z "$uv" ] || log "uv pip install $* failed; trying pip"
     "$venv/bin/pip" install -q "$@" || die "pip install $* failed"
   fi
   compile_venv "$venv"

@@ -22,16 +22,20 @@ USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
-def run_helper(name, args, *more):
-    encoded = base64.b64encode(json.dumps(args).encode()).decode() if args is not None else None
-    argv = [sys.executable, "-I", "-S", os.path.join(FILES, name)] + ([encoded] if encoded else []) + list(more)
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                            check=False)
+def run_script(name, *argv):
+    """Runs one of the helpers with argv; returns what it printed."""
+    result = subprocess.run([sys.executable, "-I", "-S", os.path.join(FILES, name)] + list(argv),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return result.stdout
 
 
-def inspect(root, **overrides):
+def run_helper(name, args):
+    """Runs a helper that takes base64 JSON and prints JSON, as the role does."""
+    return json.loads(run_script(name, base64.b64encode(json.dumps(args).encode()).decode()))
+
+
+def inspect_host(root, **overrides):
     args = {
         "root": str(root),
         "directories": [str(root), str(root / "releases"), str(root / "venvs")],
@@ -54,7 +58,7 @@ def directory(path, mode=0o755):
 
 def test_inspect_empty_host(tmp_path):
     root = tmp_path / "srv"
-    found = inspect(root)
+    found = inspect_host(root)
     assert found["directories_to_fix"] == [str(root), str(root / "releases"), str(root / "venvs")]
     assert found["current_release"] == ""
     assert found["releases"] == {} and found["venvs"] == {}
@@ -80,7 +84,7 @@ def test_inspect_layout(tmp_path):
     (root / "app.env").write_text("A=1\n")
     (root / "app.env").chmod(0o600)
 
-    found = inspect(root)
+    found = inspect_host(root)
 
     assert found["directories_to_fix"] == [str(releases)]
     assert found["current_release"] == "r1"
@@ -96,7 +100,7 @@ def test_inspect_layout(tmp_path):
 def test_inspect_directory_of_another_owner_or_a_link(tmp_path):
     root = directory(tmp_path / "srv")
     (root / "releases").symlink_to(tmp_path)  # a link where a directory belongs
-    found = inspect(root, group="nogroup-%d" % os.getpid())
+    found = inspect_host(root, group="nogroup-%d" % os.getpid())
     assert found["directories_to_fix"] == [str(root), str(root / "releases"), str(root / "venvs")]
     assert not found["app_group_exists"]
 
@@ -104,7 +108,7 @@ def test_inspect_directory_of_another_owner_or_a_link(tmp_path):
 def test_inspect_current_that_is_not_a_link(tmp_path):
     root = directory(tmp_path / "srv")
     directory(root / "current")
-    assert inspect(root)["current_release"] == ""
+    assert inspect_host(root)["current_release"] == ""
 
 
 def test_switch_links(tmp_path):
@@ -150,10 +154,7 @@ def test_pack_is_reproducible_and_leaves_out_what_it_is_told(tmp_path, monkeypat
 
 
 def pack(project, excludes):
-    result = subprocess.run([sys.executable, "-I", "-S", os.path.join(FILES, "pack.py"), str(project),
-                             json.dumps(excludes)], stdout=subprocess.PIPE, universal_newlines=True,
-                            check=True, env=dict(os.environ))
-    return json.loads(result.stdout)
+    return json.loads(run_script("pack.py", str(project), json.dumps(excludes)))
 
 
 def test_pack_reports_a_missing_directory(tmp_path):
@@ -166,7 +167,5 @@ def test_run_loads_the_environment_file(tmp_path, command):
     (tmp_path / "app.env").write_text('GREETING="hello \\"you\\""\n')
     args = {"chdir": str(tmp_path), "env_file": str(tmp_path / "app.env"), "venv": "/nonexistent/venv",
             "command": command}
-    encoded = base64.b64encode(json.dumps(args).encode()).decode()
-    result = subprocess.run([sys.executable, "-I", "-S", os.path.join(FILES, "run.py"), encoded],
-                            stdout=subprocess.PIPE, universal_newlines=True, check=True)
-    assert result.stdout == 'hello "you" /nonexistent/venv %s\n' % tmp_path
+    output = run_script("run.py", base64.b64encode(json.dumps(args).encode()).decode())
+    assert output == 'hello "you" /nonexistent/venv %s\n' % tmp_path
