@@ -79,6 +79,9 @@ import types; print(g(types.SimpleNamespace(version="3.11"))["pip"])')
 sync_view() {
   rm -rf "$VIEW"
   mkdir -p "$VIEW"
+  # Tracked files deleted in the working tree (not yet staged) are left out.
   (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
-    xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0' | tar -c --null -T - -f -) | tar -x -C "$VIEW"
+    while IFS= read -r -d '' file; do
+      if [ -e "$file" ] || [ -L "$file" ]; then printf '%s\0' "$file"; fi
+    done | tar -c --null -T - -f -) | tar -x -C "$VIEW"
 }

@@ -1,0 +1,146 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action for lockstep.poetry.app_inspect: one read-only look at the host (the role's helper
+files/inspect_host.py, run without a module's wrapper) and, on the controller, the identity of
+the release that the source holds; what the first steps of a deploy need, in one task."""
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.six.moves import shlex_quote
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = {
+    "python": {"type": "str", "required": True},
+    "root": {"type": "str", "required": True},
+    "user": {"type": "str", "required": True},
+    "group": {"type": "str", "required": True},
+    "directories": {"type": "list", "elements": "str"},
+    "service": {"type": "str", "default": ""},
+    "env_file": {"type": "str"},
+    "unit_file": {"type": "str"},
+    "restart_marker": {"type": "str"},
+    "require_user": {"type": "bool", "default": True},
+    "source": {"type": "dict"},
+    "excludes": {"type": "list", "elements": "str", "default": []},
+}
+# The role's helpers, beside the plugins in the collection.
+HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "app", "files")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def release_of_archive(path, src, strip_components):
+    """An archive (at path, named src in the task) names its release by its checksum; its
+    pyproject.toml and poetry.lock are only known once it is unpacked."""
+    return {
+        "id": sha256_of(path)[:12],
+        "checksums": None,
+        "archive": {"src": src, "remote_src": False, "strip_components": strip_components},
+    }
+
+
+def release_of_directory(pack_script, path, excludes):
+    """A directory is packed reproducibly (the role's files/pack.py, which keeps the archive in
+    the controller user's cache): the checksum of the content names the release."""
+    output = subprocess.run([sys.executable, "-I", "-S", pack_script, path, json.dumps(excludes)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    try:
+        packed = json.loads(output.stdout)
+    except ValueError:
+        packed = {"error": to_text(output.stderr or output.stdout).strip() or "exit code %d" % output.returncode}
+    if "error" in packed:
+        raise AnsibleError("Could not pack poetry_app_source.path: %s" % packed["error"])
+    return {
+        "id": packed["release_id"],
+        "checksums": packed["files"],
+        # Its files are under a directory named after the release.
+        "archive": {"src": packed["archive"], "remote_src": False, "strip_components": 1},
+    }
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = True
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # the connection's temporary directory is used
+        try:
+            args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+            host = self._inspect(args, task_vars)
+            result.update(changed=False, check_mode=bool(self._task.check_mode), host=host,
+                          release=self._release(args["source"] or {}, args["excludes"]))
+        except AnsibleError as error:
+            result.update(failed=True, msg=to_text(error.message))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _inspect(self, args, task_vars):
+        """Runs files/inspect_host.py on the host with args["python"]; returns what it found."""
+        root = args["root"].rstrip("/") or "/"
+        wanted = {
+            "root": root,
+            "directories": args["directories"] or [root, root + "/releases", root + "/venvs"],
+            "user": args["user"],
+            "group": args["group"],
+            "env_file": args["env_file"] or root + "/app.env",
+            "unit_file": args["unit_file"] if args["unit_file"] is not None
+            else "/etc/systemd/system/%s.service" % args["service"] if args["service"] else "",
+            "restart_marker": args["restart_marker"] or root + "/.restart-needed",
+            "service": args["service"],
+        }
+        shell = self._connection._shell
+        script = shell.join_path(shell.tmpdir, "inspect_host.py")
+        self._transfer_file(os.path.join(HELPERS, "inspect_host.py"), script)
+        self._fixup_perms2((shell.tmpdir, script))
+        # Isolated and without site-packages: the helper needs only the standard library. The
+        # argument is base64 (JSON inside), which needs no quoting for any shell.
+        command = " ".join([shlex_quote(args["python"]), "-I", "-S", shlex_quote(script),
+                            to_text(base64.b64encode(json.dumps(wanted).encode()))])
+        output = self._low_level_execute_command(command, sudoable=True)
+        hostname = task_vars.get("inventory_hostname", "the host")
+        if output["rc"] != 0:
+            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
+                hostname, args["python"],
+                (output["stderr"] or output["stdout"] or "exit code %d" % output["rc"]).strip()))
+        try:
+            # Over a pseudo-terminal stderr joins stdout: the JSON is the last line.
+            found = json.loads(output["stdout"].strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': it answered %r" % (
+                hostname, args["python"], output["stdout"]))
+        if args["require_user"] and not found["app_user_exists"]:
+            raise AnsibleError("poetry_app_user '%s' does not exist on %s: create it or set "
+                               "poetry_app_create_user to true." % (args["user"], hostname))
+        return found
+
+    def _release(self, source, excludes):
+        """The release a copy or archive source holds; None for git, which names the release on
+        the host once fetched."""
+        kind = source.get("type")
+        if kind == "copy":
+            return release_of_directory(os.path.join(HELPERS, "pack.py"), self._loader.path_dwim(source["path"]),
+                                        excludes + list(source.get("excludes") or []))
+        if kind == "archive":
+            # Looked up as lockstep.poetry.app_release looks it up, which transfers it.
+            try:
+                path = self._find_needle("files", source["path"])
+                return release_of_archive(path, source["path"], int(source.get("strip_components") or 0))
+            except (AnsibleError, OSError, IOError):
+                raise AnsibleError("poetry_app_source.path '%s' is not a file on the controller." % source["path"])
+        return None

@@ -1,0 +1,152 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""lockstep.poetry.app_inspect's action: the release a source holds, and the inspection run
+for real on this machine (the connection's commands run here, in a shell)."""
+
+from __future__ import annotations
+
+import functools
+import grp
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from unittest import mock
+
+import pytest
+
+from ansible_collections.lockstep.poetry.plugins.action import app_inspect
+
+USER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def project(path, lock=True):
+    path.mkdir()
+    (path / "pyproject.toml").write_text("[project]\nname = 'shopfront'\n")
+    if lock:
+        (path / "poetry.lock").write_text("# locked\n")
+    (path / "shopfront.py").write_text("app = None\n")
+    return path
+
+
+def sha1(path):
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    """Packed archives go to a cache of the test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_a_directory_is_named_after_its_content(tmp_path):
+    source = project(tmp_path / "src")
+    release = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), [])
+    assert release["checksums"] == {"pyproject.toml": sha1(source / "pyproject.toml"),
+                                    "poetry.lock": sha1(source / "poetry.lock")}
+    assert release["archive"]["strip_components"] == 1
+    assert os.path.basename(release["archive"]["src"]).startswith(release["id"])
+    # Excluded files do not change the release; other content does.
+    (source / "notes.tmp").write_text("scratch")
+    again = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), ["*.tmp"])
+    assert again["id"] == release["id"]
+    (source / "shopfront.py").write_text("app = 'changed'\n")
+    changed = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), ["*.tmp"])
+    assert changed["id"] != release["id"]
+
+
+def test_a_directory_without_lock_has_no_lock_checksum(tmp_path):
+    source = project(tmp_path / "src", lock=False)
+    release = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), [])
+    assert release["checksums"]["poetry.lock"] is None
+
+
+def test_a_missing_directory_cannot_be_packed(tmp_path):
+    with pytest.raises(app_inspect.AnsibleError, match="Could not pack poetry_app_source.path: .*is not a directory"):
+        app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(tmp_path / "nothing"), [])
+
+
+def test_an_archive_is_named_after_its_checksum(tmp_path):
+    archive = tmp_path / "shopfront-1.0.tar.gz"
+    archive.write_bytes(b"not really an archive, but checksummed all the same")
+    release = app_inspect.release_of_archive(str(archive), "shopfront-1.0.tar.gz", 1)
+    assert release == {
+        "id": hashlib.sha256(archive.read_bytes()).hexdigest()[:12],
+        "checksums": None,
+        "archive": {"src": "shopfront-1.0.tar.gz", "remote_src": False, "strip_components": 1},
+    }
+
+
+def action(tmp_path, args, check_mode=False):
+    """The action for a task with args, whose connection runs commands here."""
+    task = mock.Mock(args=dict(args), check_mode=check_mode)
+    shell = mock.Mock(tmpdir=str(tmp_path / "remote-tmp"))
+    shell.join_path = os.path.join
+    connection = mock.Mock(_shell=shell)
+    loader = mock.Mock()
+    loader.path_dwim = lambda path: os.path.join(str(tmp_path), path)
+    plugin = app_inspect.ActionModule(task, connection, mock.Mock(), loader, None, None)
+    os.mkdir(shell.tmpdir)
+
+    def execute(command, sudoable=True):
+        result = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True, check=False)
+        return {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+
+    plugin._transfer_file = shutil.copy
+    plugin._fixup_perms2 = lambda paths: None
+    plugin._low_level_execute_command = execute
+    plugin._remove_tmp_path = functools.partial(shutil.rmtree, ignore_errors=True)
+    return plugin
+
+
+def run(plugin):
+    with mock.patch.object(app_inspect.ActionBase, "run", return_value={}):
+        return plugin.run(task_vars={"inventory_hostname": "web1"})
+
+
+def test_inspects_the_host_and_names_the_release(tmp_path):
+    project(tmp_path / "src")
+    result = run(action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
+                                   "group": GROUP, "source": {"type": "copy", "path": "src"}}, check_mode=True))
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["check_mode"] is True
+    assert result["host"]["user"] == USER and result["host"]["current_release"] == ""
+    assert result["host"]["directories_to_fix"] == [str(tmp_path / "srv" / d) for d in ("", "releases", "venvs")]
+    assert result["release"]["checksums"]["poetry.lock"] == sha1(tmp_path / "src" / "poetry.lock")
+    # The temporary directory on the host is gone.
+    assert not os.path.exists(str(tmp_path / "remote-tmp"))
+
+
+def test_a_git_source_is_named_later(tmp_path):
+    result = run(action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
+                                   "group": GROUP, "source": {"type": "git", "repo": "x", "version": "main"}}))
+    assert not result.get("failed"), result
+    assert result["release"] is None and result["check_mode"] is False
+
+
+def test_a_python_that_does_not_run(tmp_path):
+    result = run(action(tmp_path, {"python": "/nonexistent/python3", "root": "/srv/shopfront", "user": USER,
+                                   "group": GROUP}))
+    assert result["failed"]
+    assert result["msg"].startswith("Could not inspect web1 with poetry_app_python '/nonexistent/python3': ")
+    assert "/nonexistent/python3" in result["msg"][len("Could not inspect web1 with poetry_app_python '/nonexistent/python3': "):]
+
+
+def test_a_missing_user(tmp_path):
+    args = {"python": sys.executable, "root": "/srv/shopfront", "user": "lockstep-nobody", "group": GROUP}
+    result = run(action(tmp_path, args))
+    assert result["failed"]
+    assert result["msg"] == ("poetry_app_user 'lockstep-nobody' does not exist on web1: create it or set "
+                             "poetry_app_create_user to true.")
+    args["require_user"] = False
+    result = run(action(tmp_path, args))
+    assert not result.get("failed") and result["host"]["app_user_exists"] is False
+
+
+def test_bad_arguments(tmp_path):
+    result = run(action(tmp_path, {"root": "/srv/shopfront", "user": USER, "group": GROUP}))
+    assert result["failed"] and "python" in result["msg"]
