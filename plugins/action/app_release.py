@@ -1,23 +1,34 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for lockstep.poetry.app_release: the archive from the controller goes to the task's
-temporary directory on the host, then the module unpacks it, all in one task and one module run
-(ansible.builtin.unarchive runs a stat module first, and tar twice)."""
+temporary directory on the host, then it is unpacked, all in one task: by the module, or, with
+the python option, by module_utils/_release.py run with that Python as a script, without a
+module's wrapper (ansible.builtin.unarchive runs a stat module first, and tar twice)."""
+
+import base64
+import json
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.six.moves import shlex_quote
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.lockstep.poetry.plugins.module_utils import _release
 
 
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = True
+    _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # the connection's temporary directory is used instead
         args = self._task.args.copy()
+        # Not the module's: the Python that unpacks without the module's wrapper.
+        python = args.pop("python", None)
         remote = None
         try:
             if args.get("src") is None:
@@ -28,14 +39,49 @@ class ActionModule(ActionBase):
                 self._transfer_file(source, remote)
                 self._fixup_perms2((self._connection._shell.tmpdir, remote))
                 args.update(src=remote, remote_src=True)
-            result.update(self._execute_module(
-                module_name="lockstep.poetry.app_release", module_args=args, task_vars=task_vars))
-            if remote and result.get("msg"):
-                # The archive as the task named it, not its copy in the temporary directory.
-                result["msg"] = result["msg"].replace(remote, self._task.args["src"])
+            if python:
+                result.update(self._unpack_with(python, args))
+            else:
+                result.update(self._execute_module(
+                    module_name="lockstep.poetry.app_release", module_args=args, task_vars=task_vars))
         except AnsibleError as error:
-            result.update(failed=True, msg=to_text(error))
+            result.update(failed=True, msg=to_text(error.message))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
             self._loader.cleanup_all_tmp_files()
+        if remote and result.get("msg"):
+            # The archive as the task named it, not its copy in the temporary directory.
+            result["msg"] = result["msg"].replace(remote, self._task.args["src"])
         return result
+
+    def _unpack_with(self, python, args):
+        """Runs module_utils/_release.py on the host with python, on args validated here."""
+        params = self._validated(args)
+        params["_check_mode"] = bool(self._task.check_mode)
+        shell = self._connection._shell
+        script = shell.join_path(shell.tmpdir, "release.py")
+        self._transfer_file(_release.__file__, script)
+        self._fixup_perms2((shell.tmpdir, script))
+        # Isolated and without site-packages: the script needs only the standard library. The
+        # argument is base64 (JSON inside), which needs no quoting for any shell.
+        output = self._low_level_execute_command(" ".join([
+            shlex_quote(python), "-I", "-S", shlex_quote(script),
+            to_text(base64.b64encode(json.dumps(params).encode()))]), sudoable=True)
+        try:
+            # Over a pseudo-terminal stderr joins stdout: the JSON is the last line.
+            result = json.loads(output["stdout"].strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise AnsibleError("Could not unpack %s with python '%s': %s" % (
+                args["src"], python, (output["stderr"] or output["stdout"] or "exit code %d" % output["rc"]).strip()))
+        return result
+
+    @staticmethod
+    def _validated(args):
+        """args checked against the module's argument spec, as the module checks them; paths
+        are left to the host to expand."""
+        spec = dict((name, dict(option, type="str") if option["type"] == "path" else option)
+                    for name, option in _release.ARGUMENT_SPEC.items())
+        validated = ArgumentSpecValidator(spec).validate(args)
+        if validated.error_messages:
+            raise AnsibleError("Invalid arguments: %s" % "; ".join(validated.error_messages))
+        return validated.validated_parameters

@@ -5,19 +5,16 @@ for real on this machine (the connection's commands run here, in a shell)."""
 
 from __future__ import annotations
 
-import functools
 import grp
 import hashlib
 import os
 import pwd
-import shutil
-import subprocess
 import sys
-from unittest import mock
 
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.action import app_inspect
+from ansible_collections.lockstep.poetry.tests.unit.plugins.action.local_connection import local_action, run_action
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -81,31 +78,11 @@ def test_an_archive_is_named_after_its_checksum(tmp_path):
 
 
 def action(tmp_path, args, check_mode=False):
-    """The action for a task with args, whose connection runs commands here."""
-    task = mock.Mock(args=dict(args), check_mode=check_mode)
-    shell = mock.Mock(tmpdir=str(tmp_path / "remote-tmp"))
-    shell.join_path = os.path.join
-    connection = mock.Mock(_shell=shell)
-    loader = mock.Mock()
-    loader.path_dwim = lambda path: os.path.join(str(tmp_path), path)
-    plugin = app_inspect.ActionModule(task, connection, mock.Mock(), loader, None, None)
-    os.mkdir(shell.tmpdir)
-
-    def execute(command, sudoable=True):
-        result = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True, check=False)
-        return {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
-
-    plugin._transfer_file = shutil.copy
-    plugin._fixup_perms2 = lambda paths: None
-    plugin._low_level_execute_command = execute
-    plugin._remove_tmp_path = functools.partial(shutil.rmtree, ignore_errors=True)
-    return plugin
+    return local_action(app_inspect.ActionModule, tmp_path, args, check_mode)
 
 
 def run(plugin):
-    with mock.patch.object(app_inspect.ActionBase, "run", return_value={}):
-        return plugin.run(task_vars={"inventory_hostname": "web1"})
+    return run_action(plugin, task_vars={"inventory_hostname": "web1"})
 
 
 def test_inspects_the_host_and_names_the_release(tmp_path):

@@ -1,16 +1,25 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""lockstep.poetry.app_release on real tar and zip archives made here."""
+"""lockstep.poetry.app_release on real tar and zip archives made here, each test both ways the
+action runs it: as the module, and (with its python option) as module_utils/_release.py run
+with a Python of its own on arguments validated against the module's argument spec (as the
+action validates them: tests/unit/plugins/action/test_app_release_action.py)."""
 
+import base64
 import hashlib
 import io
+import json
 import os
 import stat
+import subprocess
+import sys
 import tarfile
 import zipfile
 
 import pytest
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.lockstep.poetry.plugins.module_utils import _release
 from ansible_collections.lockstep.poetry.plugins.modules import app_release
 from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.run_module import run_module
 
@@ -56,6 +65,23 @@ def release_tar(tmp_path, prefix="shopfront-1.0/"):
     ])
 
 
+@pytest.fixture(params=["module", "script"])
+def unpack(request, capsys):
+    """unpack(args, check_mode=False, diff=False): the result of app_release with args."""
+    def as_script(args, check_mode=False, diff=False):
+        del diff  # the diff is always in the result; Ansible shows it in diff mode
+        params = dict(ArgumentSpecValidator(_release.ARGUMENT_SPEC).validate(args).validated_parameters,
+                      _check_mode=check_mode)
+        output = subprocess.run(
+            [sys.executable, "-I", "-S", _release.__file__, base64.b64encode(json.dumps(params).encode()).decode()],
+            stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        return json.loads(output.stdout)
+
+    if request.param == "module":
+        return lambda args, check_mode=False, diff=False: run_module(app_release, capsys, args, check_mode, diff)
+    return as_script
+
+
 @pytest.fixture
 def releases(tmp_path):
     path = tmp_path / "releases"
@@ -63,9 +89,9 @@ def releases(tmp_path):
     return path
 
 
-def test_unpacks_strips_links_and_reports_checksums(tmp_path, releases, capsys):
+def test_unpacks_strips_links_and_reports_checksums(tmp_path, releases, unpack):
     dest = releases / "abc123"
-    result = run_module(app_release, capsys, dict(
+    result = unpack(dict(
         src=release_tar(tmp_path), remote_src=True, dest=str(dest), strip_components=1,
         links=[{"path": "media", "target": "../../shared/media"},
                {"path": "var/log", "target": "../../../shared/var/log"}],
@@ -87,27 +113,27 @@ def test_unpacks_strips_links_and_reports_checksums(tmp_path, releases, capsys):
     assert sorted(os.listdir(str(releases))) == ["abc123"]
 
 
-def test_existing_release_is_left_alone_unless_forced(tmp_path, releases, capsys):
+def test_existing_release_is_left_alone_unless_forced(tmp_path, releases, unpack):
     dest = releases / "abc123"
     dest.mkdir()
     (dest / "pyproject.toml").write_bytes(b"old")
     (dest / "leftover").write_bytes(b"from an interrupted run")
     args = dict(src=release_tar(tmp_path), remote_src=True, dest=str(dest), strip_components=1,
                 checksums=["pyproject.toml"])
-    result = run_module(app_release, capsys, args)
+    result = unpack(args)
     assert result["changed"] is False and result["entries"] == 0
     assert result["checksums"] == {"pyproject.toml": sha1(b"old")}
 
-    result = run_module(app_release, capsys, dict(args, force=True))
+    result = unpack(dict(args, force=True))
     assert result["changed"] is True
     assert result["checksums"] == {"pyproject.toml": sha1(PYPROJECT)}
     assert not (dest / "leftover").exists()
     assert sorted(os.listdir(str(releases))) == ["abc123"]
 
 
-def test_check_mode_reads_the_archive_and_writes_nothing(tmp_path, releases, capsys):
+def test_check_mode_reads_the_archive_and_writes_nothing(tmp_path, releases, unpack):
     dest = releases / "abc123"
-    result = run_module(app_release, capsys, dict(
+    result = unpack(dict(
         src=release_tar(tmp_path), remote_src=True, dest=str(dest), strip_components=1,
         checksums=["poetry.lock"]), check_mode=True, diff=True)
     assert result["changed"] is True
@@ -116,7 +142,7 @@ def test_check_mode_reads_the_archive_and_writes_nothing(tmp_path, releases, cap
     assert os.listdir(str(releases)) == []
 
 
-def test_zip_archive_keeps_unix_modes(tmp_path, releases, capsys):
+def test_zip_archive_keeps_unix_modes(tmp_path, releases, unpack):
     src = str(tmp_path / "release.zip")
     with zipfile.ZipFile(src, "w") as archive:
         archive.writestr("app/", "")
@@ -128,7 +154,7 @@ def test_zip_archive_keeps_unix_modes(tmp_path, releases, capsys):
         script.external_attr = 0o100755 << 16
         archive.writestr(script, "#!/bin/sh\n")
     dest = releases / "z1"
-    result = run_module(app_release, capsys, dict(
+    result = unpack(dict(
         src=src, remote_src=True, dest=str(dest), strip_components=1, checksums=["pyproject.toml"]))
     assert result["changed"] is True
     assert result["checksums"] == {"pyproject.toml": sha1(PYPROJECT)}
@@ -146,10 +172,9 @@ def test_zip_archive_keeps_unix_modes(tmp_path, releases, capsys):
      "leads out of the release through a link"),
     ([("app/pipe", ("fifo", None), 0o644)], "is a device or FIFO"),
 ])
-def test_unsafe_archives_are_refused_before_anything_is_left(tmp_path, releases, capsys, entries, message):
+def test_unsafe_archives_are_refused_before_anything_is_left(tmp_path, releases, unpack, entries, message):
     src = make_tar(tmp_path / "bad.tar.gz", entries)
-    result = run_module(app_release, capsys, dict(src=src, remote_src=True, dest=str(releases / "r"),
-                                                  strip_components=1))
+    result = unpack(dict(src=src, remote_src=True, dest=str(releases / "r"), strip_components=1))
     assert result["failed"] is True
     assert message in result["msg"]
     assert os.listdir(str(releases)) == []
@@ -164,11 +189,11 @@ def test_unsafe_archives_are_refused_before_anything_is_left(tmp_path, releases,
     (dict(owner="no-such-user-here"), "Unknown owner or group"),
     (dict(strip_components=-1), "strip_components must be 0 or more"),
 ])
-def test_bad_input_gets_a_clear_message(tmp_path, releases, capsys, args, message):
+def test_bad_input_gets_a_clear_message(tmp_path, releases, unpack, args, message):
     (tmp_path / "not-an-archive").write_text("plain text\n")
     given = dict(src=release_tar(tmp_path), remote_src=True, dest=str(releases / "r"))
     given.update((k, v.format(tmp=tmp_path, releases=releases) if isinstance(v, str) else v) for k, v in args.items())
-    result = run_module(app_release, capsys, given)
+    result = unpack(given)
     assert result["failed"] is True
     assert message.format(tmp=tmp_path) in result["msg"]
     assert os.listdir(str(releases)) == []
