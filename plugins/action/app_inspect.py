@@ -4,7 +4,6 @@
 files/inspect_host.py, run without a module's wrapper) and, on the controller, the identity of
 the release that the source holds; what the first steps of a deploy need, in one task."""
 
-import base64
 import hashlib
 import json
 import os
@@ -13,8 +12,9 @@ import sys
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six.moves import shlex_quote
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
 
 ARGUMENT_SPEC = {
     "python": {"type": "str", "required": True},
@@ -104,26 +104,12 @@ class ActionModule(ActionBase):
             "restart_marker": args["restart_marker"] or root + "/.restart-needed",
             "service": args["service"],
         }
-        shell = self._connection._shell
-        script = shell.join_path(shell.tmpdir, "inspect_host.py")
-        self._transfer_file(os.path.join(HELPERS, "inspect_host.py"), script)
-        self._fixup_perms2((shell.tmpdir, script))
-        # Isolated and without site-packages: the helper needs only the standard library. The
-        # argument is base64 (JSON inside), which needs no quoting for any shell.
-        command = " ".join([shlex_quote(args["python"]), "-I", "-S", shlex_quote(script),
-                            to_text(base64.b64encode(json.dumps(wanted).encode()))])
-        output = self._low_level_execute_command(command, sudoable=True)
         hostname = task_vars.get("inventory_hostname", "the host")
-        if output["rc"] != 0:
-            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
-                hostname, args["python"],
-                (output["stderr"] or output["stdout"] or "exit code %d" % output["rc"]).strip()))
         try:
-            # Over a pseudo-terminal stderr joins stdout: the JSON is the last line.
-            found = json.loads(output["stdout"].strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': it answered %r" % (
-                hostname, args["python"], output["stdout"]))
+            found = run_helper(self, args["python"], os.path.join(HELPERS, "inspect_host.py"), wanted)
+        except HelperError as error:
+            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
+                hostname, args["python"], error.message))
         if args["require_user"] and not found["app_user_exists"]:
             raise AnsibleError("poetry_app_user '%s' does not exist on %s: create it or set "
                                "poetry_app_create_user to true." % (args["user"], hostname))

@@ -5,17 +5,14 @@ temporary directory on the host, then it is unpacked, all in one task: by the mo
 the python option, by module_utils/_release.py run with that Python as a script, without a
 module's wrapper (ansible.builtin.unarchive runs a stat module first, and tar twice)."""
 
-import base64
-import json
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six.moves import shlex_quote
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _release
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
 
 
 class ActionModule(ActionBase):
@@ -58,22 +55,10 @@ class ActionModule(ActionBase):
         """Runs module_utils/_release.py on the host with python, on args validated here."""
         params = self._validated(args)
         params["_check_mode"] = bool(self._task.check_mode)
-        shell = self._connection._shell
-        script = shell.join_path(shell.tmpdir, "release.py")
-        self._transfer_file(_release.__file__, script)
-        self._fixup_perms2((shell.tmpdir, script))
-        # Isolated and without site-packages: the script needs only the standard library. The
-        # argument is base64 (JSON inside), which needs no quoting for any shell.
-        output = self._low_level_execute_command(" ".join([
-            shlex_quote(python), "-I", "-S", shlex_quote(script),
-            to_text(base64.b64encode(json.dumps(params).encode()))]), sudoable=True)
         try:
-            # Over a pseudo-terminal stderr joins stdout: the JSON is the last line.
-            result = json.loads(output["stdout"].strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise AnsibleError("Could not unpack %s with python '%s': %s" % (
-                args["src"], python, (output["stderr"] or output["stdout"] or "exit code %d" % output["rc"]).strip()))
-        return result
+            return run_helper(self, python, _release.__file__, params)
+        except HelperError as error:
+            raise AnsibleError("Could not unpack %s with python '%s': %s" % (args["src"], python, error.message))
 
     @staticmethod
     def _validated(args):

@@ -127,3 +127,9 @@ def test_a_missing_user(tmp_path):
 def test_bad_arguments(tmp_path):
     result = run(action(tmp_path, {"root": "/srv/shopfront", "user": USER, "group": GROUP}))
     assert result["failed"] and "python" in result["msg"]
+
+
+def test_an_answer_without_json(tmp_path):
+    result = run(action(tmp_path, {"python": "/bin/echo", "root": "/srv/shopfront", "user": USER, "group": GROUP}))
+    assert result["failed"]
+    assert result["msg"].startswith("Could not inspect web1 with poetry_app_python '/bin/echo': -I -S ")
