@@ -27,7 +27,15 @@ ARGUMENT_SPEC = {
     "unit_file": {"type": "str"},
     "restart_marker": {"type": "str"},
     "require_user": {"type": "bool", "default": True},
-    "source": {"type": "dict"},
+    # As the role's poetry_app_source.
+    "source": {"type": "dict", "options": {
+        "type": {"type": "str", "required": True, "choices": ["copy", "archive", "git"]},
+        "path": {"type": "path"},
+        "repo": {"type": "str"},
+        "version": {"type": "str", "default": "HEAD"},
+        "excludes": {"type": "list", "elements": "str", "default": []},
+        "strip_components": {"type": "int", "default": 0},
+    }, "required_if": [["type", "copy", ["path"]], ["type", "archive", ["path"]], ["type", "git", ["repo"]]]},
     "excludes": {"type": "list", "elements": "str", "default": []},
 }
 # The role's helpers, beside the plugins in the collection.
@@ -121,12 +129,12 @@ class ActionModule(ActionBase):
         kind = source.get("type")
         if kind == "copy":
             return release_of_directory(os.path.join(HELPERS, "pack.py"), self._loader.path_dwim(source["path"]),
-                                        excludes + list(source.get("excludes") or []))
+                                        excludes + source["excludes"])
         if kind == "archive":
             # Looked up as lockstep.poetry.app_release looks it up, which transfers it.
             try:
                 path = self._find_needle("files", source["path"])
-                return release_of_archive(path, source["path"], int(source.get("strip_components") or 0))
+                return release_of_archive(path, source["path"], source["strip_components"])
             except (AnsibleError, OSError, IOError):
                 raise AnsibleError("poetry_app_source.path '%s' is not a file on the controller." % source["path"])
         return None

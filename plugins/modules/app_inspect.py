@@ -73,12 +73,38 @@ options:
     type: str
   source:
     description:
-      - The release's source, as the role's C(poetry_app_source) takes it. A dict with C(type)
-        V(copy) (C(path) of a directory on the controller, relative to the playbook, and
-        C(excludes)), V(archive) (C(path) on the controller, looked up as
-        M(lockstep.poetry.app_release) looks up its O(lockstep.poetry.app_release#module:src),
-        and C(strip_components)), or V(git).
+      - The release's source, as the role's C(poetry_app_source) takes it.
     type: dict
+    suboptions:
+      type:
+        description:
+          - V(copy) a project directory on the controller, V(archive) a tar or zip archive on the
+            controller, V(git) a repository the host fetches (named once fetched).
+        type: str
+        required: true
+        choices: [copy, archive, git]
+      path:
+        description:
+          - The directory (V(copy), relative to the playbook) or the archive (V(archive), looked
+            up as M(lockstep.poetry.app_release) looks up its
+            O(lockstep.poetry.app_release#module:src)). Required for both.
+        type: path
+      repo:
+        description: The repository URL (V(git)). Required for V(git).
+        type: str
+      version:
+        description: Branch, tag or commit (V(git)).
+        type: str
+        default: HEAD
+      excludes:
+        description: More patterns left out of a V(copy) source.
+        type: list
+        elements: str
+        default: []
+      strip_components:
+        description: Leading path components the archive's names lose when it is unpacked (V(archive)).
+        type: int
+        default: 0
   excludes:
     description:
       - Names and paths left out of a copy source, on top of the source's own C(excludes) and of

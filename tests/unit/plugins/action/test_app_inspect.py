@@ -133,3 +133,13 @@ def test_an_answer_without_json(tmp_path):
     result = run(action(tmp_path, {"python": "/bin/echo", "root": "/srv/shopfront", "user": USER, "group": GROUP}))
     assert result["failed"]
     assert result["msg"].startswith("Could not inspect web1 with poetry_app_python '/bin/echo': -I -S ")
+
+
+@pytest.mark.parametrize("source, message", [
+    ({"type": "copy"}, "path"),
+    ({"type": "svn", "path": "src"}, "svn"),
+])
+def test_a_bad_source(tmp_path, source, message):
+    result = run(action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
+                                   "group": GROUP, "source": source}))
+    assert result["failed"] and message in result["msg"], result
