@@ -5,16 +5,14 @@ files/inspect_host.py, run without a module's wrapper) and, on the controller, t
 the release that the source holds; what the first steps of a deploy need, in one task."""
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._pack import PackError, pack_directory
 
 ARGUMENT_SPEC = {
     "python": {"type": "str", "required": True},
@@ -60,17 +58,13 @@ def release_of_archive(path, src, strip_components):
     }
 
 
-def release_of_directory(pack_script, path, excludes):
-    """A directory is packed reproducibly (the role's files/pack.py, which keeps the archive in
-    the controller user's cache): the checksum of the content names the release."""
-    output = subprocess.run([sys.executable, "-I", "-S", pack_script, path, json.dumps(excludes)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+def release_of_directory(path, excludes):
+    """A directory is packed reproducibly (plugin_utils/_pack.py, which keeps the archive in the
+    controller user's cache): the checksum of the content names the release."""
     try:
-        packed = json.loads(output.stdout)
-    except ValueError:
-        packed = {"error": to_text(output.stderr or output.stdout).strip() or "exit code %d" % output.returncode}
-    if "error" in packed:
-        raise AnsibleError("Could not pack poetry_app_source.path: %s" % packed["error"])
+        packed = pack_directory(path, excludes)
+    except PackError as error:
+        raise AnsibleError("Could not pack poetry_app_source.path: %s" % error)
     return {
         "id": packed["release_id"],
         "checksums": packed["files"],
@@ -81,7 +75,8 @@ def release_of_directory(pack_script, path, excludes):
 
 class ActionModule(ActionBase):
 
-    TRANSFERS_FILES = True
+    # A temporary directory on the host only when the helper must be transferred (run_helper).
+    TRANSFERS_FILES = False
     _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):
@@ -128,8 +123,7 @@ class ActionModule(ActionBase):
         the host once fetched."""
         kind = source.get("type")
         if kind == "copy":
-            return release_of_directory(os.path.join(HELPERS, "pack.py"), self._loader.path_dwim(source["path"]),
-                                        excludes + source["excludes"])
+            return release_of_directory(self._loader.path_dwim(source["path"]), excludes + source["excludes"])
         if kind == "archive":
             # Looked up as lockstep.poetry.app_release looks it up, which transfers it.
             try:

@@ -17,7 +17,9 @@ from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import Hel
 
 class ActionModule(ActionBase):
 
-    TRANSFERS_FILES = True
+    # A temporary directory on the host only for what is transferred: the archive (unless it is
+    # on the host already) and, unless pipelined, the helper (run_helper).
+    TRANSFERS_FILES = False
     _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):
@@ -32,6 +34,8 @@ class ActionModule(ActionBase):
                 raise AnsibleError("src is required")
             if not boolean(args.get("remote_src", False), strict=False):
                 source = self._loader.get_real_file(self._find_needle("files", args["src"]), decrypt=True)
+                if self._connection._shell.tmpdir is None:
+                    self._make_tmp_path()
                 remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "release-archive")
                 self._transfer_file(source, remote)
                 self._fixup_perms2((self._connection._shell.tmpdir, remote))

@@ -5,7 +5,6 @@ in a shell, and its transfers are copies."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -14,27 +13,46 @@ from unittest import mock
 from ansible.plugins.action import ActionBase
 
 
-def local_action(cls, tmp_path, args, check_mode=False, diff=False):
-    """An action of class cls for a task with args, whose temporary directory on the "host" is
-    tmp_path/remote-tmp; relative controller paths are relative to tmp_path."""
+def local_action(cls, tmp_path, args, check_mode=False, diff=False, pipelining=False):
+    """An action of class cls for a task with args, whose temporary directory on the "host",
+    made when the action asks for it, is tmp_path/remote-tmp; relative controller paths are
+    relative to tmp_path. With pipelining, the connection pipelines modules. The commands the
+    action ran are in its attribute commands, as (command, whether it had input), and how often it
+made its temporary directory in tmp_paths_made."""
     task = mock.Mock(args=dict(args), check_mode=check_mode, diff=diff)
-    shell = mock.Mock(tmpdir=str(tmp_path / "remote-tmp"))
+    shell = mock.Mock(tmpdir=None)
     shell.join_path = os.path.join
     loader = mock.Mock()
     loader.path_dwim = lambda path: os.path.join(str(tmp_path), path)
     loader.get_real_file = lambda path, decrypt=True: path
     plugin = cls(task, mock.Mock(_shell=shell), mock.Mock(), loader, None, None)
-    os.mkdir(shell.tmpdir)
+    plugin.commands = []
+    plugin.tmp_paths_made = 0
 
-    def execute(command, sudoable=True):
-        result = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True, check=False)
-        return {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+    def make_tmp_path():
+        plugin.tmp_paths_made += 1
+        shell.tmpdir = str(tmp_path / "remote-tmp")
+        os.mkdir(shell.tmpdir)
+        return shell.tmpdir
 
+    def execute(command, sudoable=True, in_data=None):
+        plugin.commands.append((command, in_data is not None))
+        result = subprocess.run(command, shell=True, input=in_data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                check=False)
+        return {"rc": result.returncode, "stdout": result.stdout.decode(), "stderr": result.stderr.decode()}
+
+    plugin._is_pipelining_enabled = lambda module_style, wrap_async=False: pipelining
+    plugin._make_tmp_path = make_tmp_path
     plugin._transfer_file = shutil.copy
     plugin._fixup_perms2 = lambda paths: None
     plugin._low_level_execute_command = execute
-    plugin._remove_tmp_path = functools.partial(shutil.rmtree, ignore_errors=True)
+
+    def remove_tmp_path(path):
+        if path:
+            shutil.rmtree(path, ignore_errors=True)
+        shell.tmpdir = None
+
+    plugin._remove_tmp_path = remove_tmp_path
     plugin._find_needle = lambda kind, path: os.path.join(str(tmp_path), path)
     return plugin
 

@@ -41,29 +41,29 @@ def cache(tmp_path, monkeypatch):
 
 def test_a_directory_is_named_after_its_content(tmp_path):
     source = project(tmp_path / "src")
-    release = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), [])
+    release = app_inspect.release_of_directory(str(source), [])
     assert release["checksums"] == {"pyproject.toml": sha1(source / "pyproject.toml"),
                                     "poetry.lock": sha1(source / "poetry.lock")}
     assert release["archive"]["strip_components"] == 1
     assert os.path.basename(release["archive"]["src"]).startswith(release["id"])
     # Excluded files do not change the release; other content does.
     (source / "notes.tmp").write_text("scratch")
-    again = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), ["*.tmp"])
+    again = app_inspect.release_of_directory(str(source), ["*.tmp"])
     assert again["id"] == release["id"]
     (source / "shopfront.py").write_text("app = 'changed'\n")
-    changed = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), ["*.tmp"])
+    changed = app_inspect.release_of_directory(str(source), ["*.tmp"])
     assert changed["id"] != release["id"]
 
 
 def test_a_directory_without_lock_has_no_lock_checksum(tmp_path):
     source = project(tmp_path / "src", lock=False)
-    release = app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(source), [])
+    release = app_inspect.release_of_directory(str(source), [])
     assert release["checksums"]["poetry.lock"] is None
 
 
 def test_a_missing_directory_cannot_be_packed(tmp_path):
     with pytest.raises(app_inspect.AnsibleError, match="Could not pack poetry_app_source.path: .*is not a directory"):
-        app_inspect.release_of_directory(os.path.join(app_inspect.HELPERS, "pack.py"), str(tmp_path / "nothing"), [])
+        app_inspect.release_of_directory(str(tmp_path / "nothing"), [])
 
 
 def test_an_archive_is_named_after_its_checksum(tmp_path):
@@ -77,24 +77,31 @@ def test_an_archive_is_named_after_its_checksum(tmp_path):
     }
 
 
-def action(tmp_path, args, check_mode=False):
-    return local_action(app_inspect.ActionModule, tmp_path, args, check_mode)
+def action(tmp_path, args, check_mode=False, pipelining=False):
+    return local_action(app_inspect.ActionModule, tmp_path, args, check_mode, pipelining=pipelining)
 
 
 def run(plugin):
     return run_action(plugin, task_vars={"inventory_hostname": "web1"})
 
 
-def test_inspects_the_host_and_names_the_release(tmp_path):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_inspects_the_host_and_names_the_release(tmp_path, pipelining):
     project(tmp_path / "src")
-    result = run(action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
-                                   "group": GROUP, "source": {"type": "copy", "path": "src"}}, check_mode=True))
+    plugin = action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
+                               "group": GROUP, "source": {"type": "copy", "path": "src"}},
+                    check_mode=True, pipelining=pipelining)
+    result = run(plugin)
     assert not result.get("failed"), result
     assert result["changed"] is False and result["check_mode"] is True
     assert result["host"]["user"] == USER and result["host"]["current_release"] == ""
     assert result["host"]["directories_to_fix"] == [str(tmp_path / "srv" / d) for d in ("", "releases", "venvs")]
     assert result["release"]["checksums"]["poetry.lock"] == sha1(tmp_path / "src" / "poetry.lock")
-    # The temporary directory on the host is gone.
+    # One command on the host: the helper, on Python's standard input when pipelined, else
+    # from the temporary directory, which is gone afterwards.
+    [(command, with_input)] = plugin.commands
+    assert command.startswith("%s -I -S %s " % (sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "inspect_host.py")))
+    assert with_input is pipelining and plugin.tmp_paths_made == (0 if pipelining else 1)
     assert not os.path.exists(str(tmp_path / "remote-tmp"))
 
 

@@ -25,11 +25,14 @@ def archive(tmp_path):
     return "shopfront-1.0.tar"
 
 
-def unpack(tmp_path, check_mode=False, **args):
+def unpack(tmp_path, check_mode=False, pipelining=False, **args):
     task = dict(src=archive(tmp_path), dest=str(tmp_path / "releases" / "r1"), strip_components=1,
                 checksums=["poetry.lock"], python=sys.executable)
     task.update(args)
-    return run_action(local_action(app_release.ActionModule, tmp_path, task, check_mode))
+    plugin = local_action(app_release.ActionModule, tmp_path, task, check_mode, pipelining=pipelining)
+    result = run_action(plugin)
+    result.update(commands=plugin.commands, tmp_paths_made=plugin.tmp_paths_made)
+    return result
 
 
 def test_unpacks_an_archive_from_the_controller(tmp_path):
@@ -62,3 +65,22 @@ def test_a_python_that_does_not_run(tmp_path):
     result = unpack(tmp_path, python="/nonexistent/python3")
     assert result["failed"] is True
     assert result["msg"].startswith("Could not unpack shopfront-1.0.tar with python '/nonexistent/python3': ")
+
+
+def test_pipelined_the_helper_is_not_transferred(tmp_path):
+    (tmp_path / "releases").mkdir()
+    result = unpack(tmp_path, pipelining=True)
+    assert not result.get("failed"), result
+    assert (tmp_path / "releases" / "r1" / "poetry.lock").read_bytes() == LOCK
+    # The archive still goes to the temporary directory; the helper goes to Python's input.
+    [(command, with_input)] = result["commands"]
+    assert command.startswith("%s -I -S - " % sys.executable) and with_input
+    assert result["tmp_paths_made"] == 1 and not (tmp_path / "remote-tmp").exists()
+
+
+def test_an_archive_on_the_host_needs_no_temporary_directory(tmp_path):
+    (tmp_path / "releases").mkdir()
+    result = unpack(tmp_path, pipelining=True, src=str(tmp_path / archive(tmp_path)), remote_src=True)
+    assert not result.get("failed"), result
+    assert result["checksums"] == {"poetry.lock": hashlib.sha1(LOCK).hexdigest()}
+    assert result["tmp_paths_made"] == 0 and len(result["commands"]) == 1

@@ -13,7 +13,6 @@ import os
 import pwd
 import subprocess
 import sys
-import tarfile
 
 import pytest
 
@@ -128,37 +127,6 @@ def test_switch_links(tmp_path):
     assert release.stat().st_mtime > 0  # marked as the newest release
 
     assert run_helper("switch.py", dict(args, check=False)) == {"changed": []}
-
-
-def test_pack_is_reproducible_and_leaves_out_what_it_is_told(tmp_path, monkeypatch):
-    project = directory(tmp_path / "project")
-    (project / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    (project / "app.py").write_text("print('x')\n")
-    directory(project / ".git")
-    (project / ".git" / "HEAD").write_text("ref\n")
-    directory(project / "__pycache__")
-    (project / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-    first = pack(project, ["__pycache__"])
-    os.utime(str(project / "app.py"), (0, 0))  # times are not content
-    second = pack(project, ["__pycache__"])
-
-    assert first["sha256"] == second["sha256"] and first["release_id"] == first["sha256"][:12]
-    assert first["files"]["poetry.lock"] is None and len(first["files"]["pyproject.toml"]) == 40
-    with tarfile.open(first["archive"]) as tar:
-        assert sorted(tar.getnames()) == [first["release_id"], first["release_id"] + "/app.py",
-                                          first["release_id"] + "/pyproject.toml"]
-    (project / "app.py").write_text("print('y')\n")
-    assert pack(project, ["__pycache__"])["release_id"] != first["release_id"]
-
-
-def pack(project, excludes):
-    return json.loads(run_script("pack.py", str(project), json.dumps(excludes)))
-
-
-def test_pack_reports_a_missing_directory(tmp_path):
-    assert pack(tmp_path / "nothing", []) == {"error": "%s is not a directory on the controller" % (tmp_path / "nothing")}
 
 
 @pytest.mark.parametrize("command", [["sh", "-c", 'echo "$GREETING $VIRTUAL_ENV $(pwd)"'],

@@ -1,18 +1,14 @@
-# Packs a project directory into a tar archive reproducibly, run by lockstep.poetry.app on the
-# controller: files in name order, fixed timestamps, no owners, normalized modes, so the same
-# content always gives the same archive, and its checksum names the release.
-# argv: the directory and a JSON list of name patterns to leave out. Prints one JSON object: the
-# SHA-256 of the content's archive, the release id (its first 12 digits), the SHA-1 of
-# pyproject.toml and poetry.lock, and the path of the archive to deploy, whose files are under a
-# directory named after the release; or, when the directory cannot be packed, {"error": why}
-# (the role runs it through the pipe lookup, which would only report an exit code). Archives are
-# kept in the controller user's cache, one per content, so that a fleet packs a release once;
-# those unused for a day are removed.
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How lockstep.poetry.app_inspect names the release of a directory on the controller: packed
+into a tar archive reproducibly (files in name order, fixed timestamps, no owners, normalized
+modes), so that the same content always gives the same archive, whose checksum names the
+release. Archives are kept in the controller user's cache, one per content, so that a fleet packs
+a release once; those unused for a day are removed."""
+
 import fnmatch
 import hashlib
-import json
 import os
-import sys
 import tarfile
 import tempfile
 import time
@@ -21,8 +17,15 @@ import time
 ALWAYS_EXCLUDED = [".git", ".hg", ".svn", ".bzr"]
 # 1980-01-01: zip-based tools reject older timestamps.
 MTIME = 315532800
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lockstep.poetry.app")
 KEEP_SECONDS = 24 * 3600
+
+
+class PackError(Exception):
+    """The directory could not be packed; the message says why."""
+
+
+def cache_dir():
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lockstep.poetry.app")
 
 
 def excluded(relative, patterns):
@@ -89,43 +92,45 @@ def sha1(path):
 
 def cached_archive(source, patterns, sha256, release_id):
     """The archive to deploy, from the cache or written there (atomically: forks pack at once)."""
-    os.makedirs(CACHE, mode=0o700, exist_ok=True)
+    cache = cache_dir()
+    os.makedirs(cache, mode=0o700, exist_ok=True)
     now = time.time()
-    for name in os.listdir(CACHE):
-        path = os.path.join(CACHE, name)
+    for name in os.listdir(cache):
+        path = os.path.join(cache, name)
         try:
             if now - os.path.getmtime(path) > KEEP_SECONDS:
                 os.unlink(path)
         except OSError:
             pass  # removed by another run packing at the same time
-    archive = os.path.join(CACHE, sha256 + ".tar")
+    archive = os.path.join(cache, sha256 + ".tar")
     if os.path.exists(archive):
         os.utime(archive)
         return archive
-    handle, partial = tempfile.mkstemp(dir=CACHE, suffix=".partial")
+    handle, partial = tempfile.mkstemp(dir=cache, suffix=".partial")
     with os.fdopen(handle, "wb") as output:
         pack(source, patterns, HashingWriter(output), prefix=release_id)
     os.replace(partial, archive)
     return archive
 
 
-def main():
-    source, patterns = sys.argv[1], json.loads(sys.argv[2]) + ALWAYS_EXCLUDED
+def pack_directory(source, patterns):
+    """Packs source, leaving out names that match patterns (and version control data). Returns
+    the SHA-256 of the content's archive, the release id (its first 12 digits), the SHA-1 of
+    pyproject.toml and poetry.lock (None when missing), and the path of the archive to deploy,
+    whose files are under a directory named after the release. Raises PackError."""
+    patterns = list(patterns) + ALWAYS_EXCLUDED
     if not os.path.isdir(source):
-        return {"error": "%s is not a directory on the controller" % source}
+        raise PackError("%s is not a directory on the controller" % source)
     stream = HashingWriter()
     try:
         pack(source, patterns, stream)
         sha256 = stream.sha256.hexdigest()
         archive = cached_archive(source, patterns, sha256, sha256[:12])
     except (OSError, tarfile.TarError) as error:
-        return {"error": str(error)}
+        raise PackError(str(error))
     return {
         "sha256": sha256,
         "release_id": sha256[:12],
         "files": {name: sha1(os.path.join(source, name)) for name in ("pyproject.toml", "poetry.lock")},
         "archive": archive,
     }
-
-
-print(json.dumps(main()))
