@@ -1,17 +1,16 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action for lockstep.poetry.app_inspect: one read-only look at the host (the role's helper
-files/inspect_host.py, run without a module's wrapper) and, on the controller, the identity of
+"""Action for lockstep.poetry.app_inspect: one read-only look at the host (the helper
+plugin_utils/_helpers/inspect_app.py, run by plugin_utils/_helper.py) and, on the controller, the identity of
 the release that the source holds; what the first steps of a deploy need, in one task."""
 
 import hashlib
-import os
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, helper_path, run_helper
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._pack import PackError, pack_directory
 
 ARGUMENT_SPEC = {
@@ -36,8 +35,6 @@ ARGUMENT_SPEC = {
     }, "required_if": [["type", "copy", ["path"]], ["type", "archive", ["path"]], ["type", "git", ["repo"]]]},
     "excludes": {"type": "list", "elements": "str", "default": []},
 }
-# The role's helpers, beside the plugins in the collection.
-HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "app", "files")
 
 
 def sha256_of(path):
@@ -94,7 +91,7 @@ class ActionModule(ActionBase):
         return result
 
     def _inspect(self, args, task_vars):
-        """Runs files/inspect_host.py on the host with args["python"]; returns what it found."""
+        """Runs the helper inspect_app on the host with args["python"]; returns what it found."""
         root = args["root"].rstrip("/") or "/"
         wanted = {
             "root": root,
@@ -109,7 +106,7 @@ class ActionModule(ActionBase):
         }
         hostname = task_vars.get("inventory_hostname", "the host")
         try:
-            found = run_helper(self, args["python"], os.path.join(HELPERS, "inspect_host.py"), wanted)
+            found = run_helper(self, args["python"], helper_path("inspect_app"), wanted)
         except HelperError as error:
             raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
                 hostname, args["python"], error.message))

@@ -6,6 +6,11 @@
 #   tests/testbed/hosts.sh engine            start the engine if it is not running
 #   tests/testbed/hosts.sh images [CODENAME] build local/debian:CODENAME (default: all supported)
 #   tests/testbed/hosts.sh tools CMD:PKG...  install Debian package PKG where command CMD is missing
+#   tests/testbed/hosts.sh ssh NAME PORT KEY.pub POETRY
+#                                            a Debian 12 host NAME (a container) reached as users
+#                                            reach theirs: over SSH on 127.0.0.1:PORT as the sudo
+#                                            user deployer with key KEY, its login and sudo noisy
+#                                            (ssh_host.sh), with Poetry POETRY in /opt/poetry
 #
 # Images carry systemd so that one image serves both plain and service-managing scenarios.
 set -euo pipefail
@@ -100,6 +105,23 @@ SOURCES
   log "built $tag"
 }
 
+# ssh_target NAME PORT KEY.pub POETRY: made afresh, for one test run.
+ssh_target() {
+  local name=$1 port=$2 key=$3 poetry=$4
+  image bookworm
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  log "starting $name: SSH on 127.0.0.1:$port, Poetry $poetry"
+  docker run -d --name "$name" --network host \
+    -v "$STATE_DIR/pip-cache:/root/.cache/pip" local/debian:bookworm sleep infinity >/dev/null
+  docker exec -i "$name" sh -s "$port" deployer "$(cat "$key")" noisy <"$(dirname "$0")/ssh_host.sh"
+  # What the modules need there: Poetry, and tomlkit for the modules that edit TOML files.
+  docker exec "$name" sh -euc "
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv python3-tomlkit >/dev/null
+    python3 -m venv /opt/poetry
+    /opt/poetry/bin/pip install -q --disable-pip-version-check --index-url https://pypi.org/simple/ poetry==$poetry
+    /opt/poetry/bin/poetry --version"
+}
+
 # One at a time: apt and the image builds do not share (scripts/test starts the images' build in
 # the background while its jobs may install tools or wait for the images).
 LOCK="${TMPDIR:-/tmp}/lockstep-testbed-$(id -u).lock"
@@ -116,5 +138,6 @@ case "${1:-}" in
     for codename in "${@:-${CODENAMES[@]}}"; do image "$codename"; done
     ;;
   tools) shift; apt_install "$@" ;;
-  *) echo "usage: $0 engine|images [CODENAME...]|tools CMD:PKG..." >&2; exit 2 ;;
+  ssh) engine; shift; ssh_target "$@" ;;
+  *) echo "usage: $0 engine|images [CODENAME...]|tools CMD:PKG...|ssh NAME PORT KEY.pub POETRY" >&2; exit 2 ;;
 esac

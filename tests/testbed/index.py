@@ -2,7 +2,7 @@
 
     index.py start --dir DIR      start it (or keep the running one), publish the test packages
     index.py stop --dir DIR       stop it
-    index.py integration-config --dir DIR --poetry PATH
+    index.py integration-config --dir DIR --poetry PATH [--poetry-version V] [--become]
                                   print the vars file ansible-test hands to integration targets
 
 State (URL, user, password, pid) is kept in DIR/state.json, mode 0600. The index holds:
@@ -208,12 +208,16 @@ def stop(directory):
     log("stopped")
 
 
-def integration_config(directory, poetry):
+def integration_config(directory, poetry, version=None, become=False):
+    """The vars file for the integration targets, for POETRY on the test host: asked for its
+    version unless told (a Poetry on another host). With become, every task becomes root (a host
+    reached as a sudo user)."""
     state = read_state(directory)
     if not is_running(state):
         sys.exit("the index is not running: index.py start --dir %s" % directory)
-    version = subprocess.run([poetry, "--version", "--no-ansi"], check=True, capture_output=True,
-                             text=True).stdout.split()[-1].rstrip(")")
+    if version is None:
+        version = subprocess.run([poetry, "--version", "--no-ansi"], check=True, capture_output=True,
+                                 text=True).stdout.split()[-1].rstrip(")")
     # Locks of the test projects, made once per pyproject.toml for this Poetry and these packages.
     packages = sorted((p.name, p.stat().st_size) for p in Path(state["packages"]).iterdir())
     key = hashlib.sha256(json.dumps([os.path.realpath(poetry), version, packages]).encode()).hexdigest()
@@ -227,6 +231,8 @@ def integration_config(directory, poetry):
         "index_private_packages": state["private_packages"],
         "lock_cache_dir": str(directory / "locks" / key[:16]),
     }
+    if become:
+        config["ansible_become"] = True
     # JSON is YAML; ansible-test reads this file as extra vars.
     print(json.dumps(config, indent=2))
 
@@ -236,6 +242,8 @@ def main():
     parser.add_argument("action", choices=["start", "stop", "integration-config"])
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--poetry")
+    parser.add_argument("--poetry-version", help="the version of --poetry, when it is on another host")
+    parser.add_argument("--become", action="store_true", help="every task becomes root")
     args = parser.parse_args()
     args.dir = args.dir.resolve()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -244,7 +252,7 @@ def main():
     elif args.action == "stop":
         stop(args.dir)
     else:
-        integration_config(args.dir, args.poetry)
+        integration_config(args.dir, args.poetry, args.poetry_version, args.become)
 
 
 if __name__ == "__main__":

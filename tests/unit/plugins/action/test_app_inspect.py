@@ -100,7 +100,7 @@ def test_inspects_the_host_and_names_the_release(tmp_path, pipelining):
     # One command on the host: the helper, on Python's standard input when pipelined, else
     # from the temporary directory, which is gone afterwards.
     [(command, with_input)] = plugin.commands
-    assert command.startswith("%s -I -S %s " % (sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "inspect_host.py")))
+    assert command.startswith("%s -I -S %s " % (sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "inspect_app.py")))
     assert with_input is pipelining and plugin.tmp_paths_made == (0 if pipelining else 1)
     assert not os.path.exists(str(tmp_path / "remote-tmp"))
 
@@ -140,6 +140,7 @@ def test_an_answer_without_json(tmp_path):
     result = run(action(tmp_path, {"python": "/bin/echo", "root": "/srv/shopfront", "user": USER, "group": GROUP}))
     assert result["failed"]
     assert result["msg"].startswith("Could not inspect web1 with poetry_app_python '/bin/echo': -I -S ")
+    assert result["msg"].endswith(" (exit code 0)")
 
 
 @pytest.mark.parametrize("source, message", [

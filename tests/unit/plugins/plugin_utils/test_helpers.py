@@ -1,7 +1,7 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lockstep.poetry.app role's helper scripts (roles/app/files), run as the role runs them: a
-separate, isolated Python without site-packages, with base64 JSON as the argument."""
+"""The helpers (plugin_utils/_helpers), run as plugin_utils/_helper.py runs them: a separate,
+isolated Python without site-packages, with base64 JSON as the argument."""
 
 from __future__ import annotations
 
@@ -16,22 +16,19 @@ import sys
 
 import pytest
 
-FILES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "app", "files")
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
+
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
-def run_script(name, *argv):
-    """Runs one of the helpers with argv; returns what it printed."""
-    result = subprocess.run([sys.executable, "-I", "-S", os.path.join(FILES, name)] + list(argv),
+def run_helper(name, args):
+    """Runs a helper with args; returns the JSON object it printed."""
+    argument = base64.b64encode(json.dumps(args).encode()).decode()
+    result = subprocess.run([sys.executable, "-I", "-S", helper_path(name), argument],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def run_helper(name, args):
-    """Runs a helper that takes base64 JSON and prints JSON, as the role does."""
-    return json.loads(run_script(name, base64.b64encode(json.dumps(args).encode()).decode()))
+    return json.loads(result.stdout)
 
 
 def inspect_host(root, **overrides):
@@ -46,7 +43,7 @@ def inspect_host(root, **overrides):
         "service": "",
     }
     args.update(overrides)
-    return run_helper("inspect_host.py", args)
+    return run_helper("inspect_app", args)
 
 
 def directory(path, mode=0o755):
@@ -114,19 +111,21 @@ def test_switch_links(tmp_path):
     release = directory(tmp_path / "r2")
     current = tmp_path / "current"
     current.symlink_to("r1")
-    args = {"links": [[str(current), "r2"], [str(tmp_path / "gone"), None]], "touch": str(release), "check": True}
+    args = {"links": [[str(current), "r2"], [str(tmp_path / "gone"), None]], "touch": str(release),
+            "_check_mode": True}
     (tmp_path / "gone").symlink_to("r0")
 
-    assert run_helper("switch.py", args) == {"changed": [str(current), str(tmp_path / "gone")]}
+    assert run_helper("switch_links", args) == {"changed": True, "links_changed": [str(current), str(tmp_path / "gone")]}
     assert os.readlink(str(current)) == "r1"  # check mode changed nothing
 
     os.utime(str(release), (0, 0))
-    assert run_helper("switch.py", dict(args, check=False))["changed"] == [str(current), str(tmp_path / "gone")]
+    args["_check_mode"] = False
+    assert run_helper("switch_links", args)["links_changed"] == [str(current), str(tmp_path / "gone")]
     assert os.readlink(str(current)) == "r2"
     assert not os.path.lexists(str(tmp_path / "gone"))
     assert release.stat().st_mtime > 0  # marked as the newest release
 
-    assert run_helper("switch.py", dict(args, check=False)) == {"changed": []}
+    assert run_helper("switch_links", args) == {"changed": False, "links_changed": []}
 
 
 @pytest.mark.parametrize("command", [["sh", "-c", 'echo "$GREETING $VIRTUAL_ENV $(pwd)"'],
@@ -135,5 +134,23 @@ def test_run_loads_the_environment_file(tmp_path, command):
     (tmp_path / "app.env").write_text('GREETING="hello \\"you\\""\n')
     args = {"chdir": str(tmp_path), "env_file": str(tmp_path / "app.env"), "venv": "/nonexistent/venv",
             "command": command}
-    output = run_script("run.py", base64.b64encode(json.dumps(args).encode()).decode())
-    assert output == 'hello "you" /nonexistent/venv %s\n' % tmp_path
+    answer = run_helper("run_command", args)
+    assert answer["rc"] == 0 and not answer.get("failed")
+    assert answer["stdout"] == 'hello "you" /nonexistent/venv %s\n' % tmp_path
+
+
+def test_run_says_how_a_command_failed(tmp_path):
+    (tmp_path / "app.env").write_text("")
+    args = {"chdir": str(tmp_path), "env_file": str(tmp_path / "app.env"), "venv": "/nonexistent/venv",
+            "command": ["sh", "-c", "echo starting; echo 'database is locked' >&2; exit 3"]}
+    answer = run_helper("run_command", args)
+    assert answer["failed"] and answer["rc"] == 3
+    assert answer["msg"] == "sh -c 'echo starting; echo '\"'\"'database is locked'\"'\"' >&2; exit 3' exited with 3: database is locked"
+
+
+def test_inspect_poetry_on_a_host_without_it(tmp_path):
+    found = run_helper("inspect_poetry", {"home": str(tmp_path / "poetry"), "bin_dir": str(tmp_path / "bin"),
+                                          "venv": "venv"})
+    assert found["python"] == "%d.%d" % sys.version_info[:2]
+    assert found["home"] == str(tmp_path / "poetry") and found["bin_dir_exists"] is False
+    assert found["version"] is None and found["plugins"] == [] and found["venvs"] == []

@@ -1,10 +1,11 @@
-# Read-only look at an application's host, run by lockstep.poetry.app with poetry_app_python.
-# argv: base64 of one JSON object (root, directories, user, group, env_file, unit_file,
-# restart_marker, service).
-# Prints one JSON object: who runs it, the Python, the accounts, the layout under root (which of
-# the directories are not yet directories of user and group with mode 0755, the current release,
-# releases and the virtualenv each links to, ready virtualenvs), the files the role manages and
-# the service's state, so that the role acts only where something differs.
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helper (see plugin_utils/_helper.py): a read-only look at an application's host for
+lockstep.poetry.app_inspect, run with poetry_app_python. Answers with who runs it, the Python,
+the accounts, the layout under root (which of the directories are not yet directories of user
+and group with mode 0755, the current release, releases and the virtualenv each links to, ready
+virtualenvs), the files the role manages and the service's state, so that the role acts only
+where something differs."""
 import base64
 import grp
 import hashlib
@@ -95,8 +96,7 @@ def service_state(name):
     return {"active": ask("is-active") == "active", "enabled": ask("is-enabled") == "enabled"}
 
 
-def main():
-    args = json.loads(base64.b64decode(sys.argv[1]))
+def main(args):
     root = args["root"]
     releases_dir = os.path.join(root, "releases")
     venvs_dir = os.path.join(root, "venvs")
@@ -110,7 +110,7 @@ def main():
             # A release is complete once it links to its virtualenv (the last step of staging).
             "venv": os.path.basename(os.readlink(link)) if os.path.islink(link) else None,
         }
-    print(json.dumps({
+    return {
         "user": pwd.getpwuid(os.getuid()).pw_name,
         "app_user_exists": account(pwd.getpwnam, args["user"]),
         "app_group_exists": account(grp.getgrnam, args["group"]),
@@ -128,7 +128,8 @@ def main():
             "restart_marker": os.path.exists(args["restart_marker"]),
         },
         "service": service_state(args["service"]),
-    }))
+    }
 
 
-main()
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(base64.b64decode(sys.argv[1])))))

@@ -1,8 +1,8 @@
-# Read-only look at the target, run by lockstep.poetry.poetry with the Python Poetry runs on.
-# argv: base64 of a JSON list: poetry_home, poetry_bin_dir, the virtualenv holding Poetry
-# (relative to poetry_home).
-# Prints one JSON object: the interpreter's version, the expanded paths (as the user the role
-# runs as) and what is installed there now.
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helper (see plugin_utils/_helper.py): a read-only look at the target for
+lockstep.poetry.poetry, run with the Python Poetry runs on. Answers with the interpreter's
+version, the expanded paths (as the user the role runs as) and what is installed there now."""
 import base64
 import glob
 import json
@@ -13,6 +13,15 @@ from importlib import metadata
 
 PLUGIN_GROUPS = {"poetry.plugin", "poetry.application.plugin"}
 
+ARGUMENT_SPEC = {
+    "home": {"type": "str", "required": True},
+    "bin_dir": {"type": "str", "required": True},
+    # The virtualenv that holds Poetry, relative to home.
+    "venv": {"type": "str", "required": True},
+}
+# Read-only: it runs in check mode too.
+RUNS_IN_CHECK_MODE = True
+
 
 def canonical(requirement):
     """Distribution name of a requirement string, normalized as in PEP 503."""
@@ -20,10 +29,9 @@ def canonical(requirement):
     return re.sub(r"[-_.]+", "-", match.group(0)).lower()
 
 
-def main():
-    home, bin_dir, venv = json.loads(base64.b64decode(sys.argv[1]))
-    home, bin_dir = (os.path.abspath(os.path.expanduser(p)) for p in (home, bin_dir))
-    venv = os.path.join(home, venv)
+def main(args):
+    home, bin_dir = (os.path.abspath(os.path.expanduser(args[p])) for p in ("home", "bin_dir"))
+    venv = os.path.join(home, args["venv"])
     # Only what this Python can import: after the target's Python moved to another minor
     # version (a Debian upgrade), a virtualenv built for the old one no longer runs Poetry and
     # counts as no install at all, so the role installs again.
@@ -38,7 +46,7 @@ def main():
         if name not in bundled and any(ep.group in PLUGIN_GROUPS for ep in dist.entry_points)
     )
     link = os.path.join(bin_dir, "poetry")
-    print(json.dumps({
+    return {
         "python": python,
         "euid": os.geteuid(),
         "user_home": os.path.expanduser("~"),
@@ -54,7 +62,8 @@ def main():
         ),
         "version": poetry.version if poetry else None,
         "plugins": plugins,
-    }))
+    }
 
 
-main()
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(base64.b64decode(sys.argv[1])))))

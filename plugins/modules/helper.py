@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: helper
+short_description: Run one of the collection's host helpers (used by its roles)
+version_added: 0.1.0
+description:
+  - Runs one of the small helper programs the roles of this collection run on hosts, with a
+    given Python, isolated from the environment and from site-packages, without a module's
+    wrapper. The helpers need only Python's standard library on the host.
+  - Each helper checks O(args) against its own argument specification before it runs.
+  - With pipelining (the C(pipelining) setting, or C(ansible_pipelining) on the task) the helper
+    goes to Python's standard input and nothing is written on the host; otherwise it is copied
+    into the task's temporary directory first.
+  - Anything else the host prints (a warning from C(sudo), a login banner, a line a shell profile
+    echoes) is passed over; a helper that fails is reported with what it said last.
+  - This is the roles' internal interface, documented so that their tasks can be read; its
+    helpers and their arguments may change in any release. Use the roles instead.
+  - This is an action plugin; the module file only holds its documentation.
+options:
+  name:
+    description:
+      - The helper. V(inspect_poetry) reads what the M(lockstep.poetry.poetry) role needs to know
+        of a host (read-only). V(switch_links) points links at new targets atomically (it predicts
+        in check mode). V(run_command) runs one of an application's commands in a release's
+        directory, with the service's environment and the release's virtualenv (skipped in check
+        mode).
+    type: str
+    required: true
+    choices: [inspect_poetry, switch_links, run_command]
+  python:
+    description: The Python on the host that runs the helper.
+    type: str
+    required: true
+  args:
+    description: The helper's arguments.
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: V(inspect_poetry) only reads, V(switch_links) predicts, V(run_command) is skipped.
+  diff_mode:
+    support: none
+  idempotent:
+    description: V(switch_links) leaves links that are as asked alone; V(run_command) always reports a change.
+    support: partial
+  platform:
+    platforms: posix
+seealso:
+  - module: lockstep.poetry.app_inspect
+author:
+  - lockstep.poetry maintainers (@lockstep)
+"""
+
+EXAMPLES = r"""
+- name: Switch the current release atomically, as the application's user
+  lockstep.poetry.helper:
+    name: switch_links
+    python: /usr/bin/python3
+    args:
+      links: [[/srv/shopfront/current, releases/3f9c2a71d0be]]
+  become: true
+  become_user: shopfront
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the helper changed something (in check mode, would change).
+  returned: always
+  type: bool
+links_changed:
+  description: V(switch_links) only. The links it changed, or would change in check mode.
+  returned: success
+  type: list
+  elements: str
+rc:
+  description: V(run_command) only. The command's exit code.
+  returned: when the command ran
+  type: int
+stdout:
+  description: V(run_command) only. What the command printed.
+  returned: when the command ran
+  type: str
+stderr:
+  description: V(run_command) only. What the command printed on stderr.
+  returned: when the command ran
+  type: str
+python:
+  description: V(inspect_poetry) only. The version (major.minor) of O(python).
+  returned: success
+  type: str
+  sample: "3.11"
+"""

@@ -1,0 +1,45 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helper (see plugin_utils/_helper.py): points links at new targets atomically for
+lockstep.poetry.app, as the application's user. Each new link is made beside the old one and
+renamed over it, so the path always resolves to the old or the new target, never to nothing.
+A link already as asked is left alone; touch marks a release directory as the newest (the order
+in which releases are kept). Answers with the links changed (in check mode: to change)."""
+import base64
+import json
+import os
+import sys
+
+ARGUMENT_SPEC = {
+    # [[path, target, or None to remove the link], ...]; pairs, as lists or tuples (Jinja's zip).
+    "links": {"type": "list", "elements": "raw", "required": True},
+    "touch": {"type": "str"},
+}
+# It predicts in check mode.
+RUNS_IN_CHECK_MODE = True
+
+
+def main(args):
+    changed = []
+    check_mode = args.get("_check_mode", False)
+    for path, target in args["links"]:
+        if (os.readlink(path) if os.path.islink(path) else None) == target:
+            continue
+        changed.append(path)
+        if check_mode:
+            continue
+        if target is None:
+            os.unlink(path)
+            continue
+        new = path + ".new"
+        if os.path.lexists(new):
+            os.unlink(new)
+        os.symlink(target, new)
+        os.replace(new, path)
+    if changed and args.get("touch") and not check_mode:
+        os.utime(args["touch"])
+    return {"changed": bool(changed), "links_changed": changed}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(base64.b64decode(sys.argv[1])))))

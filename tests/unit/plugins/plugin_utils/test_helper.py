@@ -1,0 +1,65 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How a helper's answer is read from what the host printed. The fixtures are real: a helper run
+over SSH with a pseudo-terminal (how Ansible runs commands without pipelining, stderr joined to
+stdout with CRLF line ends) as a sudo user, on a host whose shell start-up file greets and whose
+sudo warns on every call (tests/testbed/ssh_host.sh ... noisy)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, read_answer
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def captured(name):
+    with open(os.path.join(FIXTURES, name), newline="") as handle:
+        return handle.read()
+
+
+def test_the_answer_among_a_noisy_login_over_a_terminal():
+    output = {"rc": 0, "stdout": captured("ssh-tty-noisy-answer.txt"), "stderr": ""}
+    assert "\r\n" in output["stdout"] and "world writable" in output["stdout"]
+    assert read_answer(output) == {"changed": True, "links_changed": ["/srv/shopfront-ssh/current"]}
+
+
+@pytest.mark.parametrize("fixture, rc, message", [
+    pytest.param("ssh-tty-noisy-traceback.txt", 1,
+                 "FileNotFoundError: [Errno 2] No such file or directory: 'y' -> '/nonexistent/x.new' (exit code 1)",
+                 id="the helper raised"),
+    pytest.param("ssh-tty-noisy-no-python.txt", 127, "/bin/sh: 1: /usr/bin/python3.0: not found (exit code 127)",
+                 id="no such python"),
+])
+def test_a_helper_that_did_not_answer_is_reported_by_what_it_said_last(fixture, rc, message):
+    with pytest.raises(HelperError) as raised:
+        read_answer({"rc": rc, "stdout": captured(fixture), "stderr": ""})
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize("stdout, stderr, answer", [
+    pytest.param('{"changed": false}\n', "", {"changed": False}, id="quiet"),
+    pytest.param('Welcome to web1\n{"changed": false}\n', "sudo: unable to resolve host web1\n",
+                 {"changed": False}, id="pipelined: a greeting on stdout, sudo's warning on stderr"),
+    pytest.param('{ banner in braces }\n{"changed": false}\n{also not json\n', "", {"changed": False},
+                 id="lines that look like JSON but are not"),
+    pytest.param('["a", "list"]\n{"changed": true}\n', "", {"changed": True}, id="only an object is an answer"),
+    pytest.param('{"failed": true, "msg": "Refused to unpack"}\n', "", {"failed": True, "msg": "Refused to unpack"},
+                 id="an answer that says the helper failed"),
+])
+def test_the_answer_is_the_last_json_object(stdout, stderr, answer):
+    assert read_answer({"rc": 0, "stdout": stdout, "stderr": stderr}) == answer
+
+
+@pytest.mark.parametrize("output, message", [
+    pytest.param({"rc": 1, "stdout": "Welcome\n", "stderr": "Traceback ...\nValueError: bad\n\n"},
+                 "ValueError: bad (exit code 1)", id="stderr's last line first"),
+    pytest.param({"rc": 255, "stdout": "", "stderr": ""}, "no answer (exit code 255)", id="nothing at all"),
+])
+def test_no_answer(output, message):
+    with pytest.raises(HelperError) as raised:
+        read_answer(output)
+    assert raised.value.message == message
