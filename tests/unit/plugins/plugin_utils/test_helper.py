@@ -3,10 +3,12 @@
 """How a helper's answer is read from what the host printed. The fixtures are real: a helper run
 over SSH with a pseudo-terminal (how Ansible runs commands without pipelining, stderr joined to
 stdout with CRLF line ends) as a sudo user, on a host whose shell start-up file greets and whose
-sudo warns on every call (tests/testbed/ssh_host.sh ... noisy)."""
+sudo warns on every call (tests/testbed/ssh_host.sh ... noisy); kept as JSON strings, which keep
+the CRLF line ends that a text file may not have."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -16,27 +18,25 @@ from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import Hel
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
-def captured(name):
-    with open(os.path.join(FIXTURES, name), newline="") as handle:
-        return handle.read()
+with open(os.path.join(FIXTURES, "ssh-tty-noisy.json")) as fixtures:
+    CAPTURED = json.load(fixtures)
 
 
 def test_the_answer_among_a_noisy_login_over_a_terminal():
-    output = {"rc": 0, "stdout": captured("ssh-tty-noisy-answer.txt"), "stderr": ""}
+    output = CAPTURED["answer"]
     assert "\r\n" in output["stdout"] and "world writable" in output["stdout"]
     assert read_answer(output) == {"changed": True, "links_changed": ["/srv/shopfront-ssh/current"]}
 
 
-@pytest.mark.parametrize("fixture, rc, message", [
-    pytest.param("ssh-tty-noisy-traceback.txt", 1,
+@pytest.mark.parametrize("fixture, message", [
+    pytest.param("traceback",
                  "FileNotFoundError: [Errno 2] No such file or directory: 'y' -> '/nonexistent/x.new' (exit code 1)",
                  id="the helper raised"),
-    pytest.param("ssh-tty-noisy-no-python.txt", 127, "/bin/sh: 1: /usr/bin/python3.0: not found (exit code 127)",
-                 id="no such python"),
+    pytest.param("no-python", "/bin/sh: 1: /usr/bin/python3.0: not found (exit code 127)", id="no such python"),
 ])
-def test_a_helper_that_did_not_answer_is_reported_by_what_it_said_last(fixture, rc, message):
+def test_a_helper_that_did_not_answer_is_reported_by_what_it_said_last(fixture, message):
     with pytest.raises(HelperError) as raised:
-        read_answer({"rc": rc, "stdout": captured(fixture), "stderr": ""})
+        read_answer(CAPTURED[fixture])
     assert raised.value.message == message
 
 
