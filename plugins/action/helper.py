@@ -6,7 +6,7 @@ helper's own ARGUMENT_SPEC."""
 
 import importlib
 
-from ansible.errors import AnsibleActionSkip, AnsibleError
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -45,16 +45,15 @@ class ActionModule(ActionBase):
             if validated.error_messages:
                 raise AnsibleError("Invalid args for the helper %s: %s" % (
                     args["name"], "; ".join(validated.error_messages)))
-            if self._task.check_mode and not helper.RUNS_IN_CHECK_MODE:
-                raise AnsibleActionSkip("The helper %s does not run in check mode." % args["name"])
-            params = dict(validated.validated_parameters, _check_mode=bool(self._task.check_mode))
             result.update(changed=False)
-            result.update(run_helper(self, args["python"], helper.__file__, params))
+            if self._task.check_mode and not helper.RUNS_IN_CHECK_MODE:
+                result.update(skipped=True, msg="The helper %s does not run in check mode." % args["name"])
+            else:
+                params = dict(validated.validated_parameters, _check_mode=bool(self._task.check_mode))
+                result.update(run_helper(self, args["python"], helper.__file__, params))
         except HelperError as error:
             result.update(failed=True, msg="The helper %s did not answer with Python '%s': %s" % (
                 self._task.args.get("name"), self._task.args.get("python"), to_text(error.message)))
-        except AnsibleActionSkip:
-            raise
         except AnsibleError as error:
             result.update(failed=True, msg=to_text(error.message))
         finally:
