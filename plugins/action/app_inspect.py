@@ -4,12 +4,11 @@
 plugin_utils/_helpers/inspect_app.py, run by plugin_utils/_helper.py) and, on the controller, the identity of
 the release that the source holds; what the first steps of a deploy need, in one task."""
 
-import hashlib
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, helper_path, run_helper
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._pack import PackError, pack_directory
 
@@ -37,19 +36,11 @@ ARGUMENT_SPEC = {
 }
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def release_of_archive(path, src, strip_components):
     """An archive (at path, named src in the task) names its release by its checksum; its
     pyproject.toml and poetry.lock are only known once it is unpacked."""
     return {
-        "id": sha256_of(path)[:12],
+        "id": file_digest(path)[:12],
         "checksums": None,
         "archive": {"src": src, "remote_src": False, "strip_components": strip_components},
     }

@@ -19,13 +19,14 @@ Private to this collection: no compatibility promise.
 """
 
 import glob
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError
 
 PYPROJECT = "pyproject.toml"
@@ -43,11 +44,6 @@ _OPERATION_RE = re.compile(
 # Printed on every run in package mode, whether or not anything changes.
 _ROOT_RE = re.compile(r"^Installing the current project: (?P<name>\S+) \((?P<version>[^)]+)\)", re.MULTILINE)
 _LOCKED_RE = re.compile(r'^\[\[package\]\]\s*\nname = "(?P<name>[^"]+)"\s*\nversion = "(?P<version>[^"]+)"', re.MULTILINE)
-
-
-def canonical_name(name):
-    """PEP 503 normalised name: Requests, requests_oauthlib -> requests, requests-oauthlib."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _operation(action, name, versions):
@@ -120,11 +116,8 @@ def locked_packages(text):
 
 def file_hash(path):
     """"sha256:<hex>" of a file's bytes, None when it does not exist."""
-    try:
-        with open(path, "rb") as handle:
-            return "sha256:" + hashlib.sha256(handle.read()).hexdigest()
-    except FileNotFoundError:
-        return None
+    digest = file_digest(path)
+    return None if digest is None else "sha256:" + digest
 
 
 def is_virtualenv(path):

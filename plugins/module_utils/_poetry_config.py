@@ -28,6 +28,7 @@ import tempfile
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_url, url_has_credentials
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 
@@ -92,11 +93,6 @@ def project_config_file(project_path):
 
 # Value kinds. Each turns what a task gives (YAML types, or strings as the CLI takes them) into
 # what Poetry writes to the file, and raises ValueError when the value does not fit.
-
-def canonicalize_name(name):
-    """A package name as PEP 503 normalizes it (what Poetry stores in package lists)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
 
 def _boolean(value):
     if isinstance(value, bool):
@@ -166,7 +162,7 @@ def _package_policy(value):
             raise ValueError("%r is not a package name" % name)
     # Poetry stores the names from a set, in no particular order: keep ours sorted so that
     # comparisons (see Setting.same) and files are stable.
-    return sorted(set(name if name in _RESERVED_PACKAGE_POLICIES else canonicalize_name(name)
+    return sorted(set(name if name in _RESERVED_PACKAGE_POLICIES else canonical_name(name)
                       for name in names))
 
 
@@ -308,7 +304,7 @@ PATTERN_SETTINGS = [
         "installer.build-config-settings.<package>",
         lambda match: Setting(
             match.group(0),
-            ["installer", "build-config-settings", canonicalize_name(match.group("package"))],
+            ["installer", "build-config-settings", canonical_name(match.group("package"))],
             "table", V2),
     ),
     SettingPattern(

@@ -174,6 +174,7 @@ def sha1_of(data):
     return None if data is None else hashlib.sha1(data).hexdigest()
 
 
+# As module_utils/_hashing.py's file_digest: this file also runs alone on the host.
 def file_sha1(path):
     if not os.path.isfile(path) or os.path.islink(path):
         return None

@@ -13,6 +13,8 @@ import tarfile
 import tempfile
 import time
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
+
 # Version control data never belongs to a release.
 ALWAYS_EXCLUDED = [".git", ".hg", ".svn", ".bzr"]
 # 1980-01-01: zip-based tools reject older timestamps.
@@ -82,14 +84,6 @@ def pack(source, patterns, fileobj, prefix=None):
                     tar.addfile(info)
 
 
-def sha1(path):
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha1(handle.read()).hexdigest()
-    except IOError:
-        return None
-
-
 def cached_archive(source, patterns, sha256, release_id):
     """The archive to deploy, from the cache or written there (atomically: forks pack at once)."""
     cache = cache_dir()
@@ -131,6 +125,6 @@ def pack_directory(source, patterns):
     return {
         "sha256": sha256,
         "release_id": sha256[:12],
-        "files": {name: sha1(os.path.join(source, name)) for name in ("pyproject.toml", "poetry.lock")},
+        "files": {name: file_digest(os.path.join(source, name), "sha1") for name in ("pyproject.toml", "poetry.lock")},
         "archive": archive,
     }

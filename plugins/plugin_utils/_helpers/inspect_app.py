@@ -35,6 +35,7 @@ def name_of(lookup, number):
         return str(number)
 
 
+# As module_utils/_hashing.py's file_digest: a helper cannot import the collection.
 def sha1(path):
     digest = hashlib.sha1()
     with open(path, "rb") as handle:

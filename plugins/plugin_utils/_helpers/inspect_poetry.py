@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helper (see plugin_utils/_helper.py): a read-only look at the target for
 lockstep.poetry.poetry, run with the Python Poetry runs on. Answers with the interpreter's
-version, the expanded paths (as the user the role runs as) and what is installed there now."""
+version, the expanded paths (as the user the role runs as), what is installed there now and
+which installed plugins are not wanted any more."""
 import base64
 import glob
 import json
@@ -18,11 +19,15 @@ ARGUMENT_SPEC = {
     "bin_dir": {"type": "str", "required": True},
     # The virtualenv that holds Poetry, relative to home.
     "venv": {"type": "str", "required": True},
+    # Requirement strings of the plugins wanted (poetry_plugins, and the mirror plugin).
+    "plugins": {"type": "list", "elements": "str", "default": []},
 }
 # Read-only: it runs in check mode too.
 RUNS_IN_CHECK_MODE = True
 
 
+# A copy of module_utils/_names.py's canonical_name: a helper runs alone on the host
+# (python -I -S) and cannot import the collection.
 def canonical(requirement):
     """Distribution name of a requirement string, normalized as in PEP 503."""
     match = re.match(r"[A-Za-z0-9._-]*", requirement.strip())
@@ -62,6 +67,7 @@ def main(args):
         ),
         "version": poetry.version if poetry else None,
         "plugins": plugins,
+        "stale_plugins": sorted(set(plugins) - {canonical(r) for r in args.get("plugins") or []}),
     }
 
 

@@ -8,7 +8,8 @@ made against the index that is actually running, so this copies the application 
 its source at the index from STATE (index.py's state.json), applies the variant the options ask
 for and writes poetry.lock with POETRY (a controller Poetry, tests/testbed/poetry.sh). Variants:
 
-    --release N       a code-only change: the release the application reports (default 1)
+    --release N       a code-only change: the release the application reports (by default what
+                      the application's RELEASE line says, as it was edited)
     --unhealthy       a release whose /health answers 503 (its health check fails)
     --library SPEC    another constraint on the private library (a lock change), e.g. ^2.0
     --with PACKAGE    more public dependencies (repeatable), e.g. for a large lock
@@ -24,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,11 +37,13 @@ APP = Path(__file__).resolve().parent / "shopfront"
 SOURCE = "lockstep"
 
 
-def replace_once(path, old, new):
-    text = path.read_text()
-    if text.count(old) != 1:
-        sys.exit("%s: expected exactly one %r" % (path, old))
-    path.write_text(text.replace(old, new))
+def set_constant(path, name, value):
+    """Sets the module-level constant NAME (a line `NAME = ...`) to value, whatever it was."""
+    text, count = re.subn(r"(?m)^%s = .*$" % name, "%s = %s" % (name, value), path.read_text())
+    if count != 1:
+        sys.exit("%s: the variants of this script set the constant %s, which must be assigned on exactly "
+                 "one line of its own (`%s = ...`); found %d" % (path, name, name, count))
+    path.write_text(text)
 
 
 def edit_pyproject(path, index_url=None, library=None, extra=(), python=None):
@@ -83,7 +87,7 @@ def main():
     parser.add_argument("--index-state", type=Path, required=True)
     parser.add_argument("--poetry", required=True, type=os.path.abspath)
     parser.add_argument("--dest", type=Path, required=True)
-    parser.add_argument("--release", default="1")
+    parser.add_argument("--release")
     parser.add_argument("--unhealthy", action="store_true")
     parser.add_argument("--library")
     parser.add_argument("--with", dest="extra", action="append", default=[])
@@ -100,9 +104,10 @@ def main():
         shutil.rmtree(dest)
     shutil.copytree(APP, dest, ignore=shutil.ignore_patterns("__pycache__", ".venv", "poetry.lock"))
     module = dest / "shopfront" / "__init__.py"
-    replace_once(module, 'RELEASE = "1"', 'RELEASE = "%s"' % args.release)
+    if args.release:
+        set_constant(module, "RELEASE", json.dumps(args.release))
     if args.unhealthy:
-        replace_once(module, "HEALTHY = True", "HEALTHY = False")
+        set_constant(module, "HEALTHY", "False")
     pyproject = dest / "pyproject.toml"
     edit_pyproject(pyproject, state["simple_url"], args.library, args.extra, args.python)
     if not args.no_lock:

@@ -154,3 +154,21 @@ def test_inspect_poetry_on_a_host_without_it(tmp_path):
     assert found["python"] == "%d.%d" % sys.version_info[:2]
     assert found["home"] == str(tmp_path / "poetry") and found["bin_dir_exists"] is False
     assert found["version"] is None and found["plugins"] == [] and found["venvs"] == []
+
+
+def plugin(site_packages, name, version="1.0"):
+    """A distribution in site_packages that registers a Poetry plugin."""
+    dist_info = site_packages / ("%s-%s.dist-info" % (name, version))
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    (dist_info / "entry_points.txt").write_text("[poetry.application.plugin]\n%s = x:Plugin\n" % name)
+
+
+def test_inspect_poetry_names_the_plugins_no_longer_wanted(tmp_path):
+    site_packages = tmp_path / "poetry" / "venv" / "lib" / ("python%d.%d" % sys.version_info[:2]) / "site-packages"
+    plugin(site_packages, "Poetry_Plugin.Export")
+    plugin(site_packages, "old-plugin")
+    found = run_helper("inspect_poetry", {"home": str(tmp_path / "poetry"), "bin_dir": str(tmp_path / "bin"),
+                                          "venv": "venv", "plugins": ["poetry-plugin-export>=1.0"]})
+    assert found["plugins"] == ["old-plugin", "poetry-plugin-export"]
+    assert found["stale_plugins"] == ["old-plugin"]

@@ -1,0 +1,19 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""File checksums, the one way the collection computes them (module_utils/_release.py and the
+host helpers in plugin_utils/_helpers keep a copy each: they run alone on the host). Private to
+this collection: no compatibility promise."""
+
+import hashlib
+
+
+def file_digest(path, algorithm="sha256"):
+    """The hex digest of a file's bytes, read in blocks; None when there is no such file."""
+    digest = hashlib.new(algorithm)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return digest.hexdigest()
