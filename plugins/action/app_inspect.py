@@ -1,14 +1,19 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for lockstep.poetry.app_inspect: one read-only look at the host (the helper
-plugin_utils/_helpers/inspect_app.py, run by plugin_utils/_helper.py) and, on the controller, the identity of
-the release that the source holds; what the first steps of a deploy need, in one task."""
+plugin_utils/_helpers/inspect_app.py, run by plugin_utils/_helper.py), on the controller the
+identity of the release that the source holds and, with the role's settings, the plan of the
+deploy (plugin_utils/_app_plan.py); what the first step of a deploy needs, in one task. Asked
+again with a previous answer and what the run learned since (a git source's commit, the
+checksums of an unpacked release), it plans again without looking at the host."""
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, helper_path, run_helper
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._pack import PackError, pack_directory
 
@@ -33,6 +38,32 @@ ARGUMENT_SPEC = {
         "strip_components": {"type": "int", "default": 0},
     }, "required_if": [["type", "copy", ["path"]], ["type", "archive", ["path"]], ["type", "git", ["repo"]]]},
     "excludes": {"type": "list", "elements": "str", "default": []},
+    # The role's settings, to plan a deploy: its variables without the poetry_app_ prefix.
+    "plan": {"type": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "create_user": {"type": "bool", "default": True},
+        "service_manager": {"type": "str", "default": "systemd", "choices": ["systemd", "none"]},
+        "service_name": {"type": "str"},
+        "command": {"type": "raw", "default": ""},
+        "env_content": {"type": "str", "default": "", "no_log": True},
+        "restart_policy": {"type": "str", "default": "on-failure"},
+        "unit_options": {"type": "dict", "default": {}},
+        "healthcheck_url": {"type": "str", "default": ""},
+        "healthcheck_command": {"type": "raw", "default": []},
+        "only": {"type": "list", "elements": "str", "default": ["main"]},
+        "with": {"type": "list", "elements": "str", "default": []},
+        "without": {"type": "list", "elements": "str", "default": []},
+        "extras": {"type": "list", "elements": "str", "default": []},
+        "all_extras": {"type": "bool", "default": False},
+        "root_install": {"type": "bool", "default": False},
+        "keep_releases": {"type": "int", "default": 5},
+        "shared_paths": {"type": "list", "elements": "str", "default": []},
+    }},
+    # A previous answer of this action, to plan again without looking at the host or the source,
+    # with what the run learned since.
+    "inspection": {"type": "dict"},
+    "commit": {"type": "str"},
+    "checksums": {"type": "dict"},
 }
 
 
@@ -70,31 +101,78 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # the connection's temporary directory is used
+        check_mode = bool(self._task.check_mode)
         try:
             args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-            host = self._inspect(args, task_vars)
-            result.update(changed=False, check_mode=bool(self._task.check_mode), host=host,
-                          release=self._release(args["source"] or {}, args["excludes"]))
+            settings = self._settings(args)
+            if args["inspection"]:
+                host, release = self._learned(args)
+            else:
+                host = self._inspect(args, settings, check_mode, task_vars)
+                release = self._release(args["source"] or {}, args["excludes"])
+            result.update(changed=False, check_mode=check_mode, host=host, release=release)
+            if settings:
+                result["plan"] = _app_plan.plan(settings, host, release, check_mode, settings["env_content"])
+        except _app_plan.PlanError as error:
+            result.update(failed=True, msg=str(error))
         except AnsibleError as error:
             result.update(failed=True, msg=to_text(error.message))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _inspect(self, args, task_vars):
+    @staticmethod
+    def _settings(args):
+        """The role's settings with the options they share with the inspection, checked; None
+        when no plan is asked for."""
+        if not args["plan"]:
+            if args["inspection"] or args["commit"] or args["checksums"]:
+                raise AnsibleError("inspection, commit and checksums plan again: they need plan.")
+            return None
+        settings = dict(args["plan"], root=args["root"], user=args["user"], group=args["group"],
+                        source_type=(args["source"] or {}).get("type"))
+        settings["service_name"] = settings["service_name"] or settings["name"]
+        _app_plan.check_input(settings)
+        return settings
+
+    @staticmethod
+    def _learned(args):
+        """The host and release of a previous answer, with what the run learned since: the
+        commit a git source fetched, the checksums of a release once unpacked."""
+        host, release = args["inspection"]["host"], args["inspection"].get("release")
+        if args["commit"]:
+            release = _app_plan.git_release(args["commit"], host["scratch"])
+        if args["checksums"]:
+            if release is None:
+                raise AnsibleError("checksums belong to a release: give commit first for a git source.")
+            release = dict(release, checksums=args["checksums"])
+        return host, release
+
+    @staticmethod
+    def _layout(args, settings):
+        """The layout the inspection looks at, with the paths the task overrides."""
+        if settings:
+            return _app_plan.layout_of(settings)
+        layout = app_layout(args["root"], args["service"])
+        for name in ("env_file", "unit_file", "restart_marker"):
+            if args[name] is not None:
+                layout[name] = args[name]
+        return layout
+
+    def _inspect(self, args, settings, check_mode, task_vars):
         """Runs the helper inspect_app on the host with args["python"]; returns what it found."""
-        root = args["root"].rstrip("/") or "/"
+        layout = self._layout(args, settings)
         wanted = {
-            "root": root,
-            "directories": args["directories"] or [root, root + "/releases", root + "/venvs"],
+            "layout": layout,
+            "directories": _app_plan.directories(settings, layout) if settings
+            else args["directories"] or [layout["root"], layout["releases"], layout["venvs"]],
             "user": args["user"],
             "group": args["group"],
-            "env_file": args["env_file"] or root + "/app.env",
-            "unit_file": args["unit_file"] if args["unit_file"] is not None
-            else "/etc/systemd/system/%s.service" % args["service"] if args["service"] else "",
-            "restart_marker": args["restart_marker"] or root + "/.restart-needed",
-            "service": args["service"],
+            "service": _app_plan.unit_name(settings) if settings else args["service"],
+            "scratch_prefix": None,
         }
+        if settings and _app_plan.needs_scratch(settings, check_mode):
+            wanted["scratch_prefix"] = settings["name"] + "-deploy."
         hostname = task_vars.get("inventory_hostname", "the host")
         try:
             found = run_helper(self, args["python"], helper_path("inspect_app"), wanted)

@@ -17,3 +17,8 @@ def file_digest(path, algorithm="sha256"):
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     return digest.hexdigest()
+
+
+def text_digest(text, algorithm="sha1"):
+    """The hex digest of a text's UTF-8 bytes (what Jinja's hash filter gives for it)."""
+    return hashlib.new(algorithm, text.encode("utf-8")).hexdigest()

@@ -16,7 +16,8 @@ import shutil
 import tempfile
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import LOCK_FILE, PYPROJECT, locked_packages
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError, is_stale_lock
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import is_stale_lock
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError
 
 MISSING, STALE, FRESH = "missing", "stale", "fresh"
 

@@ -29,7 +29,7 @@ import tempfile
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
-from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_url, url_has_credentials
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_urls, url_has_credentials
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
 
 CONFIG_FILE = "config.toml"
@@ -349,7 +349,7 @@ def check_url(url):
         raise ConfigError(
             "The URL %s embeds credentials: a URL is not a secret (it lands in pyproject.toml, "
             "poetry.lock, logs and `poetry config --list`). Give the URL without them and set "
-            "the credentials with %s" % (redact_url(url), CREDENTIALS_MODULE))
+            "the credentials with %s" % (redact_urls(url), CREDENTIALS_MODULE))
     return url
 
 

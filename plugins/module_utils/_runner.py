@@ -14,12 +14,11 @@ import glob
 import os
 import re
 import shlex
-from collections.abc import Mapping
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import url_secrets
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import explain_failure, is_unreachable
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import env_secrets, redact_urls, variable_text
 
 # Poetry 1.8 is the oldest release with everything the modules rely on: `check --lock`,
 # `install --compile`, `lock --no-update` and the group options (--only/--with/--without).
@@ -54,17 +53,6 @@ PROJECT_ARGUMENT_SPEC = dict(
 )
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
-
-# Environment variables whose values are secrets, told by their names: Poetry's credentials
-# (POETRY_HTTP_BASIC_<SOURCE>_PASSWORD, POETRY_PYPI_TOKEN_<REPOSITORY>) and any name with a word
-# for a password, token, secret, credentials or key (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-# GITLAB_API_KEY) or ending in one (PGPASSWORD, MYSQL_PWD). Whole words: a value masked by
-# mistake, such as the "false" of TOKENIZERS_PARALLELISM, would be masked everywhere in a result.
-_SECRET_NAME_RE = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET|CREDENTIALS?|API_?KEY|PRIVATE_KEY)(_|$)"
-    r"|(PASSWORD|PASSWD|TOKEN|SECRET|_PWD)$",
-    re.IGNORECASE,
-)
 
 
 def _flag(name):
@@ -112,86 +100,16 @@ class PoetryError(Exception):
         self.stderr = stderr
 
     def to_fail_kwargs(self):
-        kwargs = {"msg": redact(self.msg)}
+        kwargs = {"msg": redact_urls(self.msg)}
         for key in ("cmd", "rc", "stdout", "stderr"):
             value = getattr(self, key)
             if isinstance(value, str):
-                value = redact(value)
+                value = redact_urls(value)
             elif isinstance(value, list):
-                value = [redact(arg) for arg in value]
+                value = [redact_urls(arg) for arg in value]
             if value is not None:
                 kwargs[key] = value
         return kwargs
-
-
-_URL_USERINFO_RE = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def redact(text):
-    """Mask the user:password part of URLs (https://user:token@host/ -> https://***@host/)."""
-    return _URL_USERINFO_RE.sub("***@", text)
-
-
-# What Poetry's failures mean, from its messages (the same wording in 1.8 and 2.x unless noted).
-_AUTH_RE = re.compile(r"Source \((?P<source>[^)]+)\): Authorization error accessing (?P<url>\S+)")
-# 1.8 shows requests' exception; 2.x says "All attempts to connect to HOST:PORT failed."
-_UNREACHABLE_RES = [
-    re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>\d+)\): Max retries exceeded"),
-    re.compile(r"All attempts to connect to (?P<host>[^\s:]+):?(?P<port>\d+)? failed"),
-]
-_STALE_LOCK_RE = re.compile(r"pyproject\.toml changed significantly since poetry\.lock was last generated")
-_MISSING_GROUP_RE = re.compile(r"Group\(s\) not found: (?P<groups>.+?) \(via (?P<option>--[\w-]+)\)")
-_MISSING_EXTRA_RE = re.compile(r"Extra \[(?P<extras>.+?)\] is not specified")
-_PYTHON_RE = re.compile(
-    r"Current Python version \((?P<version>[^)]+)\) is not allowed by the project \((?P<constraint>[^)]+)\)"
-)
-
-
-def is_secret_variable(name):
-    """Whether an environment variable's name says it holds a secret."""
-    return bool(_SECRET_NAME_RE.search(name))
-
-
-def _text(value):
-    """An environment variable's value as Poetry reads it: booleans as true/false (Python's
-    True would read as false to Poetry), numbers in decimal."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _leaves(value):
-    """The scalars in a value, however nested."""
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, (list, tuple, set)):
-        for item in value:
-            yield from _leaves(item)
-    elif value is not None:
-        yield _text(value)
-
-
-def env_secrets(env):
-    """The strings of an `env` option to mask in whatever a module reports or logs: the values
-    of variables whose names say they are secret, and credentials written into URLs. Values
-    that are not scalars count too (the option is checked only later). The empty string is
-    never among them: masking it would garble every string."""
-    if isinstance(env, str):  # `env: "NAME=value NAME2=value2"`, as Ansible's dict type reads it
-        try:
-            env = check_type_dict(env)
-        except (TypeError, ValueError):
-            return set()
-    if not isinstance(env, Mapping):
-        return set()
-    secrets = set()
-    for name, value in env.items():
-        for text in _leaves(value):
-            if is_secret_variable(str(name)):
-                secrets.add(text)
-            secrets.update(url_secrets(text))
-    secrets.discard("")
-    return secrets
 
 
 def environment_option(env):
@@ -204,7 +122,7 @@ def environment_option(env):
         if not isinstance(value, (str, int, float)):  # bool is an int
             raise PoetryError("env: the value of %s must be a string, a number or a boolean, not %s"
                               % (name, "null" if value is None else "a %s" % type(value).__name__))
-        text = _text(value)
+        text = variable_text(value)
         if "\0" in text:
             raise PoetryError("env: the value of %s contains a NUL character" % name)
         variables[name] = text
@@ -224,55 +142,6 @@ class PoetryModule(AnsibleModule):
     def _load_params(self):
         super()._load_params()
         self.no_log_values.update(env_secrets(self.params.get("env")))
-
-
-def explain_failure(out, err, sources=None):
-    """A sentence saying why Poetry failed, from its output; None when the failure is not one
-    of the known kinds. `sources` maps a source name to its URL, to name the source behind a
-    host that cannot be reached."""
-    text = "%s\n%s" % (out or "", err or "")
-    match = _AUTH_RE.search(text)
-    if match:
-        source = match.group("source")
-        variable = "POETRY_HTTP_BASIC_%s" % re.sub(r"[^A-Z0-9]", "_", source.upper())
-        return (
-            "package source '%s' refused the credentials (HTTP 401 or 403 from %s): give Poetry "
-            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the module's env "
-            "option or http-basic.%s in Poetry's auth.toml"
-            % (source, match.group("url"), variable, variable, source)
-        )
-    for pattern in _UNREACHABLE_RES:
-        match = pattern.search(text)
-        if match:
-            host = match.group("host")
-            where = host + (":" + match.group("port") if match.group("port") else "")
-            names = [name for name, url in (sources or {}).items() if "//%s" % where in url or "@%s" % where in url]
-            return "cannot reach the package index at %s%s: is the source's URL right and its server up?" % (
-                where, " (source '%s')" % "', '".join(sorted(names)) if names else "")
-    if _STALE_LOCK_RE.search(text):
-        return (
-            "poetry.lock is stale: pyproject.toml changed significantly since the lock was last "
-            "generated; update the lock (lockstep.poetry.lock, or poetry lock) and ship it with the project"
-        )
-    match = _MISSING_GROUP_RE.search(text)
-    if match:
-        return "the project has no dependency group named %s (asked for with %s)" % (
-            match.group("groups"), match.group("option"))
-    match = _MISSING_EXTRA_RE.search(text)
-    if match:
-        return "the project declares no extra named %s" % match.group("extras")
-    match = _PYTHON_RE.search(text)
-    if match:
-        return (
-            "the environment's Python %s does not satisfy the project's python requirement %s; "
-            "use a virtualenv made with a matching interpreter" % (match.group("version"), match.group("constraint"))
-        )
-    return None
-
-
-def is_stale_lock(text):
-    """Whether Poetry's output says the lock does not match pyproject.toml."""
-    return bool(_STALE_LOCK_RE.search(text or ""))
 
 
 _SOURCE_LINE_RE = re.compile(r"^\s*(name|url)\s*:\s*(\S+)", re.MULTILINE)
@@ -455,7 +324,7 @@ class PoetryRunner:
 
     def _failure(self, args, cmd, rc, out, err, cwd, env):
         sources = None
-        if any(pattern.search(out + err) for pattern in _UNREACHABLE_RES):
+        if is_unreachable(out + err):
             # Only to name the source behind the host; its output is not otherwise needed.
             sources = parse_sources(self.execute([self.executable] + GLOBAL_OPTIONS + ["source", "show"],
                                                  cwd=cwd, env=env)[1])

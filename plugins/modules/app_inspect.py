@@ -16,8 +16,12 @@ description:
     (C(~/.cache/lockstep.poetry.app)) and named after the checksum of its content. An archive is
     named after its own checksum. A git source is named on the host once fetched, so
     RV(release) is V(null) for it.
-  - The M(lockstep.poetry.app) role runs it first, so that a deploy with nothing to do costs one
-    look at the host. It is also a quick way to ask a fleet which release each host runs.
+  - With O(plan), the settings of the M(lockstep.poetry.app) role, it also plans the deploy;
+    RV(plan) says what a deploy would do from what the host has. The role runs it first, so that
+    a deploy with nothing to do costs one look at the host, and reads every decision from
+    RV(plan). Asked again with O(inspection) and what the deploy learned since (O(commit),
+    O(checksums)), it plans again without looking at the host.
+  - It is also a quick way to ask a fleet which release each host runs.
   - Runs the inspection with O(python) directly, without a module's wrapper, isolated from the
     environment and from site-packages. It needs only Python's standard library on the host.
   - This is an action plugin; the module file only holds its documentation.
@@ -50,7 +54,8 @@ options:
     description:
       - Directories that must be directories owned by O(user) and O(group) with mode C(0755);
         RV(host.directories_to_fix) lists those that are not.
-      - By default O(root) and its C(releases) and C(venvs) directories.
+      - By default O(root) and its C(releases) and C(venvs) directories. With O(plan), those and
+        the shared paths, as the role lays them out; this option is then ignored.
     type: list
     elements: str
   service:
@@ -112,6 +117,111 @@ options:
     type: list
     elements: str
     default: []
+  plan:
+    description:
+      - The settings of a deploy by the M(lockstep.poetry.app) role, its variables without their
+        C(poetry_app_) prefix (see the role's documentation for each); with them the result has
+        RV(plan). O(service), O(env_file), O(unit_file), O(restart_marker) and O(directories)
+        are then taken from them and the role's layout.
+      - Checked first, before the host is looked at; the task fails with every problem found.
+      - In check mode, or for a git source, the inspection also makes scratch space on the host
+        (RV(host.scratch)); the task that uses it removes it.
+    type: dict
+    suboptions:
+      name:
+        description: C(poetry_app_name).
+        type: str
+        required: true
+      create_user:
+        description: C(poetry_app_create_user).
+        type: bool
+        default: true
+      service_manager:
+        description: C(poetry_app_service_manager).
+        type: str
+        choices: [systemd, none]
+        default: systemd
+      service_name:
+        description: C(poetry_app_service_name); by default O(plan.name).
+        type: str
+      command:
+        description: C(poetry_app_command), a string or a list.
+        type: raw
+        default: ""
+      env_content:
+        description:
+          - The service's environment file as the role renders it. Only its checksum is compared
+            with the host's file; it is never returned.
+        type: str
+        default: ""
+      restart_policy:
+        description: C(poetry_app_restart_policy).
+        type: str
+        default: on-failure
+      unit_options:
+        description: C(poetry_app_unit_options).
+        type: dict
+        default: {}
+      healthcheck_url:
+        description: C(poetry_app_healthcheck_url).
+        type: str
+        default: ""
+      healthcheck_command:
+        description: C(poetry_app_healthcheck_command).
+        type: raw
+        default: []
+      only:
+        description: C(poetry_app_only).
+        type: list
+        elements: str
+        default: [main]
+      with:
+        description: C(poetry_app_with).
+        type: list
+        elements: str
+        default: []
+      without:
+        description: C(poetry_app_without).
+        type: list
+        elements: str
+        default: []
+      extras:
+        description: C(poetry_app_extras).
+        type: list
+        elements: str
+        default: []
+      all_extras:
+        description: C(poetry_app_all_extras).
+        type: bool
+        default: false
+      root_install:
+        description: C(poetry_app_root_install).
+        type: bool
+        default: false
+      keep_releases:
+        description: C(poetry_app_keep_releases).
+        type: int
+        default: 5
+      shared_paths:
+        description: C(poetry_app_shared_paths).
+        type: list
+        elements: str
+        default: []
+  inspection:
+    description:
+      - A previous result of this task, to plan again from what it found (RV(host) and
+        RV(release)) without looking at the host or the source. Needs O(plan).
+    type: dict
+  commit:
+    description:
+      - With O(inspection), the commit that a git source fetched, which names the release, exported
+        into scratch space.
+    type: str
+  checksums:
+    description:
+      - With O(inspection), the SHA-1 of the release's C(pyproject.toml) and C(poetry.lock) once
+        it is unpacked (as M(lockstep.poetry.app_release) returns them).
+    type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -230,6 +340,9 @@ host:
       description: Whether the service is C(active) and C(enabled); V(null) without O(service) or without systemd.
       type: dict
       sample: {"active": true, "enabled": true}
+    scratch:
+      description: Scratch space made on the host for a deploy (see O(plan)); V(null) when none was made.
+      type: str
 release:
   description: The release that O(source) holds; V(null) without O(source) and for a git source.
   returned: success
@@ -249,5 +362,49 @@ release:
       description:
         - The archive to unpack with M(lockstep.poetry.app_release), as its C(src), C(remote_src)
           and C(strip_components).
+      type: dict
+plan:
+  description:
+    - What a deploy with the settings of O(plan) does from here, as the role reads it. The fields
+      the role uses are described here; each decides one step and is documented with the planner
+      (C(plugins/plugin_utils/_app_plan.py)), which is private to the collection.
+    - Fields that depend on what is not known yet are V(null) until the plan is asked again with
+      O(inspection). They are RV(plan.release) for a git source not fetched yet, and RV(plan.venv)
+      for a release whose lock is known only once unpacked.
+  returned: when O(plan) is given
+  type: dict
+  contains:
+    idle:
+      description: Whether there is nothing to do.
+      type: bool
+    layout:
+      description: The application's paths (C(root), C(releases), C(venvs), C(shared), C(current), C(env_file), C(unit_file) and more).
+      type: dict
+    release:
+      description:
+        - The release to deploy, with its C(id), its directory C(dir), the directory it is staged in
+          (C(project_dir), scratch space in check mode), whether it is to be unpacked (C(unpack)) and switched to
+          (C(switch)), and the project files it lacks (C(missing)).
+      type: dict
+    venv:
+      description: The virtualenv of the release, its C(key), C(dir), whether to C(build) it and the C(record) written into it once ready.
+      type: dict
+    files_to_write:
+      description: The managed files that differ from the host's, of C(env) and C(unit).
+      type: list
+      elements: str
+    links:
+      description: The links to switch, each with its C(path), new C(target) and C(previous) target.
+      type: list
+      elements: dict
+    restart:
+      description: Whether the service restarts.
+      type: bool
+    prune:
+      description: The releases and virtualenvs to remove.
+      type: list
+      elements: str
+    deployment:
+      description: The report of the deploy, as the role sets C(poetry_app_deployment) from it.
       type: dict
 """

@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helper (see plugin_utils/_helper.py): a read-only look at an application's host for
 lockstep.poetry.app_inspect, run with poetry_app_python. Answers with who runs it, the Python,
-the accounts, the layout under root (which of the directories are not yet directories of user
-and group with mode 0755, the current release, releases and the virtualenv each links to, ready
+the accounts, the layout (which of the directories are not yet directories of user and group
+with mode 0755, the current release, releases and the virtualenv each links to, ready
 virtualenvs), the files the role manages and the service's state, so that the role acts only
-where something differs."""
+where something differs. The paths come from the action (plugin_utils/_app_layout.py, the one
+definition of the layout). Changes nothing, except that it makes scratch space in the system's
+temporary directory when asked to (scratch_prefix)."""
 import base64
 import grp
 import hashlib
@@ -16,8 +18,7 @@ import shutil
 import stat
 import subprocess
 import sys
-
-VENV_MARKER = ".lockstep-virtualenv.json"
+import tempfile
 
 
 def account(lookup, name):
@@ -98,14 +99,14 @@ def service_state(name):
 
 
 def main(args):
-    root = args["root"]
-    releases_dir = os.path.join(root, "releases")
-    venvs_dir = os.path.join(root, "venvs")
+    layout = args["layout"]
+    releases_dir = layout["releases"]
+    venvs_dir = layout["venvs"]
     wanted = {"type": "directory", "owner": args["user"], "group": args["group"], "mode": "0755"}
-    current = describe(os.path.join(root, "current"))
+    current = describe(layout["current"])
     releases = {}
     for release in subdirectories(releases_dir):
-        link = os.path.join(releases_dir, release, ".venv")
+        link = os.path.join(releases_dir, release, layout["release_venv_link"])
         releases[release] = {
             "mtime": os.stat(os.path.join(releases_dir, release)).st_mtime,
             # A release is complete once it links to its virtualenv (the last step of staging).
@@ -122,13 +123,14 @@ def main(args):
         "current_release": os.path.basename(current["target"]) if current and current["type"] == "link" else "",
         "releases": releases,
         # Virtualenvs marked ready once built, with what they were built from.
-        "venvs": {venv: read_json(os.path.join(venvs_dir, venv, VENV_MARKER)) for venv in subdirectories(venvs_dir)},
+        "venvs": {venv: read_json(os.path.join(venvs_dir, venv, layout["venv_record"])) for venv in subdirectories(venvs_dir)},
         "files": {
-            "env": describe(args["env_file"], checksum=True),
-            "unit": describe(args["unit_file"], checksum=True) if args["unit_file"] else None,
-            "restart_marker": os.path.exists(args["restart_marker"]),
+            "env": describe(layout["env_file"], checksum=True),
+            "unit": describe(layout["unit_file"], checksum=True) if layout["unit_file"] else None,
+            "restart_marker": os.path.exists(layout["restart_marker"]),
         },
         "service": service_state(args["service"]),
+        "scratch": tempfile.mkdtemp(prefix=args["scratch_prefix"]) if args.get("scratch_prefix") else None,
     }
 
 

@@ -151,3 +151,72 @@ def test_a_bad_source(tmp_path, source, message):
     result = run(action(tmp_path, {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER,
                                    "group": GROUP, "source": source}))
     assert result["failed"] and message in result["msg"], result
+
+
+def deploy_args(tmp_path, **changes):
+    args = {"python": sys.executable, "root": str(tmp_path / "srv"), "user": USER, "group": GROUP,
+            "source": {"type": "copy", "path": "src"},
+            "plan": {"name": "shopfront", "command": "gunicorn shopfront:app", "env_content": 'TOKEN="s3cret"\n'}}
+    args.update(changes)
+    return args
+
+
+def test_plans_the_deploy_after_one_look_at_the_host(tmp_path):
+    project(tmp_path / "src")
+    plugin = action(tmp_path, deploy_args(tmp_path))
+    result = run(plugin)
+    assert not result.get("failed"), result
+    plan = result["plan"]
+    assert plan["release"]["id"] == result["release"]["id"] and plan["release"]["unpack"]
+    assert plan["venv"]["build"] and plan["files_to_write"] == ["env", "unit"] and not plan["idle"]
+    # The directories the role lays out come from the one layout; no scratch space outside check mode.
+    assert result["host"]["directories_to_fix"] == [str(tmp_path / "srv" / d) for d in ("", "releases", "venvs")]
+    assert result["host"]["scratch"] is None and plan["scratch"] is None
+    # The environment may hold secrets: compared, never returned.
+    assert "s3cret" not in repr(result)
+    assert len(plugin.commands) == 1
+
+
+def test_check_mode_makes_scratch_space(tmp_path):
+    project(tmp_path / "src")
+    result = run(action(tmp_path, deploy_args(tmp_path), check_mode=True))
+    assert not result.get("failed"), result
+    scratch = result["plan"]["scratch"]
+    try:
+        assert os.path.isdir(scratch) and os.path.basename(scratch).startswith("shopfront-deploy.")
+        assert result["plan"]["release"]["project_dir"] == os.path.join(scratch, result["release"]["id"])
+    finally:
+        os.rmdir(scratch)
+
+
+def test_plans_again_with_what_the_run_learned_without_looking_at_the_host(tmp_path):
+    args = deploy_args(tmp_path, source={"type": "git", "repo": "https://git.example/shopfront.git"})
+    first = run(action(tmp_path, args))
+    assert not first.get("failed"), first
+    scratch = first["host"]["scratch"]
+    os.rmdir(scratch)
+    assert first["plan"]["release"] is None and first["plan"]["deployment"] is None
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    plugin = action(tmp_path, dict(args, inspection=first, commit=commit))
+    fetched = run(plugin)
+    assert not fetched.get("failed"), fetched
+    assert plugin.commands == []
+    assert fetched["release"]["id"] == "0123456789ab" and fetched["plan"]["venv"] is None
+    assert fetched["plan"]["release"]["archive"]["src"] == os.path.join(scratch, "release.tar")
+    unpacked = run(action(tmp_path, dict(args, inspection=fetched, checksums={"pyproject.toml": "1" * 40, "poetry.lock": "2" * 40})))
+    assert not unpacked.get("failed"), unpacked
+    assert unpacked["plan"]["venv"]["build"] and unpacked["plan"]["check_lock"]
+
+
+def test_bad_settings_fail_before_the_host_is_looked_at(tmp_path):
+    plugin = action(tmp_path, deploy_args(tmp_path, plan={"name": "shopfront", "keep_releases": 0}))
+    result = run(plugin)
+    assert result["failed"] and plugin.commands == []
+    assert result["msg"] == ("poetry_app_command is required when poetry_app_service_manager is systemd. "
+                             "poetry_app_keep_releases must be at least 1 (the current release).")
+
+
+def test_planning_again_needs_the_settings(tmp_path):
+    result = run(action(tmp_path, {"python": sys.executable, "root": "/srv/shopfront", "user": USER, "group": GROUP,
+                                   "inspection": {"host": {}}}))
+    assert result["failed"] and result["msg"] == "inspection, commit and checksums plan again: they need plan."

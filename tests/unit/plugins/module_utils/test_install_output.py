@@ -10,7 +10,7 @@ tabulate in the optional group docs; the virtualenv runs Python 3.11.
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import parse_operations, parse_root
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import explain_failure, is_stale_lock
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import explain_failure, is_stale_lock
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import VERSIONS, Captured
 
 

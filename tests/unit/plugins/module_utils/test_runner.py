@@ -6,12 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
-    PoetryError,
-    PoetryRunner,
-    env_secrets,
-    run_task,
-)
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError, PoetryRunner, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import env_secrets
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import Captured
 
 
@@ -362,9 +358,9 @@ def test_failure_output_masks_credentials_in_urls():
     )
     kwargs = error.to_fail_kwargs()
     assert "s3cret" not in str(kwargs)
-    assert kwargs["msg"] == "cannot reach https://***@repo.example.com/simple/"
+    assert kwargs["msg"] == "cannot reach https://********@repo.example.com/simple/"
     assert kwargs == {"msg": kwargs["msg"], "cmd": ["poetry", "sync"], "rc": 1,
-                      "stdout": "at https://***@repo.example.com/simple/x/", "stderr": ""}
+                      "stdout": "at https://********@repo.example.com/simple/x/", "stderr": ""}
 
 
 def test_run_task_exits_with_the_commands_and_drops_diff_without_diff_mode():

@@ -16,6 +16,7 @@ import sys
 
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
 
 USER = pwd.getpwuid(os.getuid()).pw_name
@@ -32,14 +33,12 @@ def run_helper(name, args):
 
 
 def inspect_host(root, **overrides):
+    layout = app_layout(str(root))
     args = {
-        "root": str(root),
-        "directories": [str(root), str(root / "releases"), str(root / "venvs")],
+        "layout": layout,
+        "directories": [layout["root"], layout["releases"], layout["venvs"]],
         "user": USER,
         "group": GROUP,
-        "env_file": str(root / "app.env"),
-        "unit_file": "",
-        "restart_marker": str(root / ".restart-needed"),
         "service": "",
     }
     args.update(overrides)
@@ -172,3 +171,14 @@ def test_inspect_poetry_names_the_plugins_no_longer_wanted(tmp_path):
                                           "venv": "venv", "plugins": ["poetry-plugin-export>=1.0"]})
     assert found["plugins"] == ["old-plugin", "poetry-plugin-export"]
     assert found["stale_plugins"] == ["old-plugin"]
+
+
+def test_inspect_makes_scratch_space_only_when_asked(tmp_path):
+    root = tmp_path / "srv"
+    assert inspect_host(root)["scratch"] is None
+    scratch = inspect_host(root, scratch_prefix="shopfront-deploy.")["scratch"]
+    try:
+        assert os.path.isdir(scratch) and os.path.basename(scratch).startswith("shopfront-deploy.")
+        assert oct(os.stat(scratch).st_mode & 0o777) == "0o700"
+    finally:
+        os.rmdir(scratch)

@@ -1,0 +1,76 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What Poetry's failures mean: a sentence a user can act on, from the output of a command
+that failed (the same wording in Poetry 1.8 and 2.x unless noted). Tests over captured output:
+tests/unit/plugins/module_utils/test_install_output.py. Private to this collection: no
+compatibility promise.
+"""
+
+import re
+
+_AUTH_RE = re.compile(r"Source \((?P<source>[^)]+)\): Authorization error accessing (?P<url>\S+)")
+# 1.8 shows requests' exception; 2.x says "All attempts to connect to HOST:PORT failed."
+_UNREACHABLE_RES = [
+    re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>\d+)\): Max retries exceeded"),
+    re.compile(r"All attempts to connect to (?P<host>[^\s:]+):?(?P<port>\d+)? failed"),
+]
+_STALE_LOCK_RE = re.compile(r"pyproject\.toml changed significantly since poetry\.lock was last generated")
+_MISSING_GROUP_RE = re.compile(r"Group\(s\) not found: (?P<groups>.+?) \(via (?P<option>--[\w-]+)\)")
+_MISSING_EXTRA_RE = re.compile(r"Extra \[(?P<extras>.+?)\] is not specified")
+_PYTHON_RE = re.compile(
+    r"Current Python version \((?P<version>[^)]+)\) is not allowed by the project \((?P<constraint>[^)]+)\)"
+)
+
+
+def explain_failure(out, err, sources=None):
+    """A sentence saying why Poetry failed, from its output; None when the failure is not one
+    of the known kinds. `sources` maps a source name to its URL, to name the source behind a
+    host that cannot be reached."""
+    text = "%s\n%s" % (out or "", err or "")
+    match = _AUTH_RE.search(text)
+    if match:
+        source = match.group("source")
+        variable = "POETRY_HTTP_BASIC_%s" % re.sub(r"[^A-Z0-9]", "_", source.upper())
+        return (
+            "package source '%s' refused the credentials (HTTP 401 or 403 from %s): give Poetry "
+            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the module's env "
+            "option or http-basic.%s in Poetry's auth.toml"
+            % (source, match.group("url"), variable, variable, source)
+        )
+    for pattern in _UNREACHABLE_RES:
+        match = pattern.search(text)
+        if match:
+            host = match.group("host")
+            where = host + (":" + match.group("port") if match.group("port") else "")
+            names = [name for name, url in (sources or {}).items() if "//%s" % where in url or "@%s" % where in url]
+            return "cannot reach the package index at %s%s: is the source's URL right and its server up?" % (
+                where, " (source '%s')" % "', '".join(sorted(names)) if names else "")
+    if _STALE_LOCK_RE.search(text):
+        return (
+            "poetry.lock is stale: pyproject.toml changed significantly since the lock was last "
+            "generated; update the lock (lockstep.poetry.lock, or poetry lock) and ship it with the project"
+        )
+    match = _MISSING_GROUP_RE.search(text)
+    if match:
+        return "the project has no dependency group named %s (asked for with %s)" % (
+            match.group("groups"), match.group("option"))
+    match = _MISSING_EXTRA_RE.search(text)
+    if match:
+        return "the project declares no extra named %s" % match.group("extras")
+    match = _PYTHON_RE.search(text)
+    if match:
+        return (
+            "the environment's Python %s does not satisfy the project's python requirement %s; "
+            "use a virtualenv made with a matching interpreter" % (match.group("version"), match.group("constraint"))
+        )
+    return None
+
+
+def is_stale_lock(text):
+    """Whether Poetry's output says the lock does not match pyproject.toml."""
+    return bool(_STALE_LOCK_RE.search(text or ""))
+
+
+def is_unreachable(text):
+    """Whether Poetry's output says that it could not reach a package index."""
+    return any(pattern.search(text or "") for pattern in _UNREACHABLE_RES)
