@@ -25,7 +25,8 @@ ensure_venv() {
   fi
   local stamp="$VENV/.requirements.sha256" want
   # (The last line stands for how it is installed: compiled, see compile_venv.)
-  want=$( (cat "$ROOT/requirements-dev.txt" "$ROOT/requirements.txt"; echo compiled) | sha256sum | cut -d' ' -f1)
+  want=$( (cat "$ROOT/requirements-dev.txt" "$ROOT/requirements.txt" "$ROOT/meta/ee-requirements.txt"; echo compiled) |
+    sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing development requirements into $VENV"
     pip_install "$VENV" -r "$ROOT/requirements-dev.txt"

@@ -58,6 +58,11 @@ ARGUMENT_SPEC = {
         "root_install": {"type": "bool", "default": False},
         "keep_releases": {"type": "int", "default": 5},
         "shared_paths": {"type": "list", "elements": "str", "default": []},
+        "rollback_to": {"type": "str", "default": ""},
+        "pre_switch_commands": {"type": "list", "elements": "raw", "default": []},
+        "hooks": {"type": "dict", "default": {}, "options": {
+            name: {"type": "list", "elements": "raw", "default": []} for name in _app_plan.HOOKS}},
+        "keep_failed_releases": {"type": "bool", "default": False},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.
@@ -109,7 +114,9 @@ class ActionModule(ActionBase):
                 host, release = self._learned(args)
             else:
                 host = self._inspect(args, settings, check_mode, task_vars)
-                release = self._release(args["source"] or {}, args["excludes"])
+                # A rollback takes a release the host keeps: the source is not read.
+                rollback = settings and settings["rollback_to"]
+                release = None if rollback else self._release(args["source"] or {}, args["excludes"])
             result.update(changed=False, check_mode=check_mode, host=host, release=release)
             if settings:
                 result["plan"] = _app_plan.plan(settings, host, release, check_mode, settings["env_content"])
@@ -130,7 +137,7 @@ class ActionModule(ActionBase):
                 raise AnsibleError("inspection, commit and checksums plan again: they need plan.")
             return None
         settings = dict(args["plan"], root=args["root"], user=args["user"], group=args["group"],
-                        source_type=(args["source"] or {}).get("type"))
+                        source_type=None if args["plan"]["rollback_to"] else (args["source"] or {}).get("type"))
         settings["service_name"] = settings["service_name"] or settings["name"]
         _app_plan.check_input(settings)
         return settings

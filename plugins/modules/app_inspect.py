@@ -207,6 +207,16 @@ options:
         type: list
         elements: str
         default: []
+      rollback_to:
+        description:
+          - C(poetry_app_rollback_to). With it, the plan switches to a release the host keeps and
+            O(source) is not read.
+        type: str
+        default: ""
+      keep_failed_releases:
+        description: C(poetry_app_keep_failed_releases).
+        type: bool
+        default: false
   inspection:
     description:
       - A previous result of this task, to plan again from what it found (RV(host) and
@@ -319,11 +329,12 @@ host:
       sample: 3f9c2a71d0be
     releases:
       description:
-        - The releases under C(releases/), each with C(mtime) (when it was deployed, in seconds
-          since the epoch) and C(venv), the virtualenv it links to (V(null) for a release whose
-          staging did not complete).
+        - The releases under C(releases/), each with C(mtime) (when it was last switched to, in
+          seconds since the epoch), C(venv), the virtualenv it links to (V(null) for a release
+          whose staging did not complete), and C(failed), whether it was kept after it failed its
+          health check.
       type: dict
-      sample: {"3f9c2a71d0be": {"mtime": 1764680000.0, "venv": "py3.11-0b8e5d1c2f3a"}}
+      sample: {"3f9c2a71d0be": {"mtime": 1764680000.0, "venv": "py3.11-0b8e5d1c2f3a", "failed": false}}
     venvs:
       description:
         - The virtualenvs under C(venvs/), each with what its marker says it was built from

@@ -15,6 +15,8 @@ RELEASES = "releases"
 VENVS = "venvs"
 SHARED = "shared"
 RELEASE_VENV_LINK = ".venv"
+# In a release kept after it failed its health check (poetry_app_keep_failed_releases).
+FAILED_MARKER = ".lockstep-failed"
 VENV_RECORD = ".lockstep-virtualenv.json"
 SYSTEMD_UNIT_DIR = "/etc/systemd/system"
 
@@ -44,6 +46,7 @@ def app_layout(root, service=""):
         "unit_file": posixpath.join(SYSTEMD_UNIT_DIR, service + ".service") if service else "",
         "venv_record": VENV_RECORD,
         "release_venv_link": RELEASE_VENV_LINK,
+        "failed_marker": FAILED_MARKER,
     }
 
 

@@ -26,6 +26,8 @@ from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import te
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import (
     RELEASE_VENV_LINK, app_layout, current_target, shared_target, venv_target)
 
+# The steps of a deploy where poetry_app_hooks run commands.
+HOOKS = ("after_stage", "before_switch", "after_switch", "after_rollback")
 # The files of a release that decide its virtualenv.
 PROJECT_FILES = ("pyproject.toml", "poetry.lock")
 # A path in poetry_app_shared_paths: relative, inside the release, no '.' or '..' components.
@@ -64,6 +66,8 @@ def input_problems(settings):
          "poetry_app_shared_paths must be relative paths inside a release, without '.' or '..' components."),
         (settings["root"].startswith("/") and len(settings["root"]) > 1,
          "poetry_app_root must be an absolute path."),
+        (settings["source_type"] or settings["rollback_to"],
+         "poetry_app_source is required, unless poetry_app_rollback_to names a release to go back to."),
     ]
     return [message for fits, message in checks if not fits]
 
@@ -97,8 +101,38 @@ def directories(settings, layout):
 
 def needs_scratch(settings, check_mode):
     """Scratch space on the host: check mode unpacks and checks new releases there, and a git
-    source is exported there."""
-    return check_mode or settings["source_type"] == "git"
+    source is exported there. A rollback takes a release the host has."""
+    return not settings["rollback_to"] and (check_mode or settings["source_type"] == "git")
+
+
+def _complete(host, release_id):
+    """Whether a release on the host links to a ready virtualenv (the last step of staging)."""
+    venv = host["releases"].get(release_id, {}).get("venv")
+    return venv is not None and host["venvs"].get(venv) is not None
+
+
+def rollback_release(settings, host):
+    """The kept release that poetry_app_rollback_to names: a release id, or `previous`, the
+    release switched to last before the current one, leaving out those kept after they failed
+    their health check. PlanError when the host has no such release, or no longer its
+    virtualenv."""
+    wanted = settings["rollback_to"]
+    kept = sorted(host["releases"], key=lambda r: host["releases"][r]["mtime"], reverse=True)
+    listed = ", ".join(kept) or "none"
+    if wanted == "previous":
+        candidates = [r for r in kept if r != host["current_release"] and not host["releases"][r].get("failed")
+                      and _complete(host, r)]
+        if not candidates:
+            raise PlanError("poetry_app_rollback_to: there is no previous release to go back to (releases kept: %s)."
+                            % listed)
+        wanted = candidates[0]
+    elif wanted not in host["releases"]:
+        raise PlanError("poetry_app_rollback_to: release %s is not on the host: it was pruned or never deployed "
+                        "there (releases kept: %s). Deploy it from its source." % (wanted, listed))
+    elif not _complete(host, wanted):
+        raise PlanError("poetry_app_rollback_to: release %s is incomplete (its virtualenv is gone or was never "
+                        "ready). Deploy it from its source." % wanted)
+    return {"id": wanted, "checksums": None, "archive": None}
 
 
 def git_release(commit, scratch):
@@ -206,6 +240,19 @@ def prune(settings, host, layout, release_id, key):
             + [posixpath.join(layout["venvs"], v) for v in sorted(host["venvs"]) if v not in used])
 
 
+def hooks(settings, stage, switch_release):
+    """The commands to run at each step of this deploy: after staging (when something was
+    staged), before the switch to another release (poetry_app_pre_switch_commands first), after
+    the switch and after a rollback (when they happen)."""
+    wanted = dict((name, list((settings["hooks"] or {}).get(name) or [])) for name in HOOKS)
+    return {
+        "after_stage": wanted["after_stage"] if stage else [],
+        "before_switch": list(settings["pre_switch_commands"]) + wanted["before_switch"] if switch_release else [],
+        "after_switch": wanted["after_switch"],
+        "after_rollback": wanted["after_rollback"],
+    }
+
+
 def _layout_needed(found, host):
     """The accounts, the directories or the scratch space need a hand."""
     return bool(host["directories_to_fix"] or found["hand_scratch"] or found["create_user"] or found["create_group"])
@@ -237,6 +284,9 @@ def plan(settings, host, release, check_mode, env_content):
     known yet (the release of a git source before its fetch, the virtualenv of a release whose
     lock is only known once unpacked) are None until the plan is asked again."""
     layout = layout_of(settings)
+    rollback = bool(settings["rollback_to"])
+    if rollback:
+        release = rollback_release(settings, host)
     systemd = settings["service_manager"] == "systemd"
     scratch = host.get("scratch")
     # The application's user exists, or will once the layout is in place: only a check mode run
@@ -276,19 +326,20 @@ def plan(settings, host, release, check_mode, env_content):
     }
     if release is None:
         # A git source, named once fetched: only the layout and the fetch are planned yet.
-        found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False, check_lock=False, check_program=False,
+        found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
+                     hooks=hooks(settings, False, False), check_lock=False, check_program=False,
                      links=[], switch=None, switch_back=None, restart=False, activate=False,
                      service=_service(manages_service, False, False, False, current_id), clear_restart_marker=False,
-                     remove_if_staging_fails=[], remove_if_activation_fails=[], prune=[], deployment=None)
+                     remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
+                     deployment=None)
         return found
 
     release_id = release["id"]
     checksums = release.get("checksums")
     on_host = host["releases"].get(release_id, {})
     linked_venv = on_host.get("venv")
-    # A release is complete once it links to a ready virtualenv (the last step of staging);
-    # anything less is unpacked (again).
-    complete = linked_venv is not None and host["venvs"].get(linked_venv) is not None
+    # A release is complete once it links to a ready virtualenv; anything less is unpacked (again).
+    complete = _complete(host, release_id)
     unpack = not complete
     switch_release = release_id != current_id
     missing = [name for name in PROJECT_FILES if checksums is not None and not checksums.get(name)]
@@ -325,6 +376,7 @@ def plan(settings, host, release, check_mode, env_content):
     stage = unpack or linked_venv != key
     to_prune = prune(settings, host, layout, release_id, key) if key is not None else []
     program = found["program"]
+    keep_failed = settings["keep_failed_releases"] and not rollback
     found["hand_scratch"] = found["hand_scratch"] and unpack
     found["layout_needed"] = _layout_needed(found, host)
 
@@ -341,6 +393,11 @@ def plan(settings, host, release, check_mode, env_content):
             "switch": switch_release,
             # Files a Poetry project to deploy lacks (known once its checksums are).
             "missing": missing,
+            # Kept after it failed its health check; the mark goes once it passes.
+            "failed": bool(on_host.get("failed")),
+            "failed_marker": posixpath.join(release_dir, layout["failed_marker"]),
+            # Chosen by poetry_app_rollback_to among the releases the host keeps.
+            "rollback": rollback,
         },
         venv=None if key is None else {
             "key": key,
@@ -363,6 +420,7 @@ def plan(settings, host, release, check_mode, env_content):
             },
         },
         stage=stage,
+        hooks=hooks(settings, stage, switch_release and not rollback),
         # The lock must be fresh, unless a ready virtualenv was built from this very
         # pyproject.toml and poetry.lock (a code-only release, say).
         check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)),
@@ -385,7 +443,11 @@ def plan(settings, host, release, check_mode, env_content):
         # and a virtualenv built for it; after a failed activation, the release switched to.
         remove_if_staging_fails=([release_dir] if unpack and switch_release else [])
         + ([venv_dir] if build else []),
-        remove_if_activation_fails=([release_dir] if switch_release else []) + ([venv_dir] if build else []),
+        # A release kept after it failed (poetry_app_keep_failed_releases) is marked instead, and
+        # one that the host had before (a rollback to it) stays as it is.
+        remove_if_activation_fails=[] if keep_failed or rollback
+        else ([release_dir] if switch_release else []) + ([venv_dir] if build else []),
+        mark_failed=posixpath.join(release_dir, layout["failed_marker"]) if keep_failed and switch_release else None,
         prune=to_prune,
         deployment={
             "release_id": release_id,

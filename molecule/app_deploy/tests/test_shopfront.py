@@ -62,6 +62,12 @@ def test_pre_switch_command_ran_in_the_release(host, front_page):
     assert trace.content_string == "molecule"
 
 
+@pytest.mark.parametrize("hook", ["after-stage", "after-switch"])
+def test_hooks_ran_in_the_release(host, front_page, hook):
+    trace = host.file(ROOT + "/shared/var/uploads/%s-%s" % (hook, front_page["release"]))
+    assert trace.exists and trace.user == "shopfront"
+
+
 def test_system_log_holds_no_index_password(host):
     """Poetry got the private index's credentials through the modules' env option: the lines
     the modules write to the journal mask the password, and sudo, which logs every command

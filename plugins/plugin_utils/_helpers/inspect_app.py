@@ -111,6 +111,8 @@ def main(args):
             "mtime": os.stat(os.path.join(releases_dir, release)).st_mtime,
             # A release is complete once it links to its virtualenv (the last step of staging).
             "venv": os.path.basename(os.readlink(link)) if os.path.islink(link) else None,
+            # Kept after it failed its health check.
+            "failed": os.path.exists(os.path.join(releases_dir, release, layout["failed_marker"])),
         }
     return {
         "user": pwd.getpwuid(os.getuid()).pw_name,

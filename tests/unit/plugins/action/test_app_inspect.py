@@ -220,3 +220,12 @@ def test_planning_again_needs_the_settings(tmp_path):
     result = run(action(tmp_path, {"python": sys.executable, "root": "/srv/shopfront", "user": USER, "group": GROUP,
                                    "inspection": {"host": {}}}))
     assert result["failed"] and result["msg"] == "inspection, commit and checksums plan again: they need plan."
+
+
+def test_a_rollback_does_not_read_the_source(tmp_path):
+    args = deploy_args(tmp_path, source={"type": "copy", "path": "missing"})
+    args["plan"]["rollback_to"] = "previous"
+    result = run(action(tmp_path, args))
+    # Packing the missing directory would fail otherwise; the host has nothing to go back to.
+    assert result["failed"] and result["msg"] == (
+        "poetry_app_rollback_to: there is no previous release to go back to (releases kept: none).")

@@ -27,7 +27,8 @@ def settings(**changes):
         "command": "gunicorn -b 127.0.0.1:8000 shopfront:app", "env_content": ENV, "restart_policy": "on-failure",
         "unit_options": {}, "healthcheck_url": "http://127.0.0.1:8000/health", "healthcheck_command": [],
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
-        "keep_releases": 3, "shared_paths": [],
+        "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
+        "pre_switch_commands": [], "hooks": {},
     }
     found.update(changes)
     return found
@@ -405,3 +406,95 @@ def test_every_input_problem_at_once():
     (False, "copy", False), (True, "copy", True), (False, "git", True), (False, "archive", False)])
 def test_scratch_space(check_mode, source_type, wanted):
     assert _app_plan.needs_scratch(settings(source_type=source_type), check_mode) is wanted
+
+
+def kept_releases_host(**changes):
+    """A host that runs r3 and keeps r1 and r2, each complete, r2 on another lock."""
+    other = key("5" * 40)
+    host = deployed_host(
+        current_release="r3",
+        releases={"r1": {"mtime": 1000.0, "venv": key()}, "r2": {"mtime": 2000.0, "venv": other},
+                  "r3": {"mtime": 3000.0, "venv": key()}},
+        venvs={key(): record(), other: record("5" * 40)})
+    host.update(changes)
+    return host
+
+
+def test_rollback_to_previous_takes_the_release_switched_to_before_the_current_one():
+    found = plan(kept_releases_host(), None, rollback_to="previous", source_type=None)
+    assert found["release"]["id"] == "r2" and found["release"]["rollback"]
+    assert not found["release"]["unpack"] and not found["stage"] and not found["venv"]["build"]
+    assert found["venv"]["key"] == key("5" * 40)
+    assert found["links"] == [{"path": "/srv/shopfront/current", "target": "releases/r2", "previous": "releases/r3"}]
+    assert found["restart"] and found["activate"] and found["check_program"]
+    # A release the host kept is never removed when the rollback to it fails.
+    assert found["remove_if_activation_fails"] == [] and found["mark_failed"] is None
+    assert found["prune"] == []
+
+
+def test_rollback_to_previous_leaves_out_failed_and_incomplete_releases():
+    host = kept_releases_host()
+    host["releases"]["r2"]["failed"] = True
+    assert plan(host, None, rollback_to="previous", source_type=None)["release"]["id"] == "r1"
+    host["releases"]["r1"]["venv"] = None
+    with pytest.raises(_app_plan.PlanError, match=r"^poetry_app_rollback_to: there is no previous release to go back "
+                                                  r"to \(releases kept: r3, r2, r1\)\.$"):
+        plan(host, None, rollback_to="previous", source_type=None)
+
+
+def test_rollback_to_a_release_id():
+    found = plan(kept_releases_host(), None, rollback_to="r1", source_type=None)
+    assert found["release"]["id"] == "r1" and found["venv"]["key"] == key()
+    # Back to the current release: nothing to do.
+    assert plan(kept_releases_host(), None, rollback_to="r3", source_type=None)["idle"]
+
+
+@pytest.mark.parametrize("wanted, message", [
+    ("r0", r"release r0 is not on the host: it was pruned or never deployed there \(releases kept: r3, r2, r1\)"),
+    ("r4", r"release r4 is not on the host"),
+], ids=["rollback-to-a-pruned-release", "rollback-to-an-unknown-release"])
+def test_rollback_to_a_release_the_host_does_not_keep(wanted, message):
+    with pytest.raises(_app_plan.PlanError, match="^poetry_app_rollback_to: " + message):
+        plan(kept_releases_host(), None, rollback_to=wanted, source_type=None)
+
+
+def test_rollback_to_a_release_whose_virtualenv_is_gone():
+    host = kept_releases_host()
+    del host["venvs"][key("5" * 40)]
+    with pytest.raises(_app_plan.PlanError, match=r"release r2 is incomplete \(its virtualenv is gone"):
+        plan(host, None, rollback_to="r2", source_type=None)
+
+
+def test_keep_failed_releases_marks_instead_of_removing():
+    found = plan(deployed_host(), release("r2", lock=NEW_LOCK), keep_failed_releases=True)
+    assert found["remove_if_activation_fails"] == []
+    assert found["mark_failed"] == "/srv/shopfront/releases/r2/.lockstep-failed"
+    # A failed release deployed again, and passing, loses its mark.
+    host = kept_releases_host()
+    host["releases"]["r2"]["failed"] = True
+    assert plan(host, release("r2", lock="5" * 40))["release"]["failed"] is True
+
+
+def test_a_source_or_a_rollback_is_needed():
+    with pytest.raises(_app_plan.PlanError, match="poetry_app_source is required, unless poetry_app_rollback_to"):
+        _app_plan.check_input(settings(source_type=None))
+    _app_plan.check_input(settings(source_type=None, rollback_to="previous"))
+
+
+def test_a_rollback_needs_no_scratch_space():
+    assert not _app_plan.needs_scratch(settings(source_type=None, rollback_to="previous"), True)
+
+
+def test_hooks_run_where_their_step_happens():
+    wanted = {"after_stage": ["migrate"], "before_switch": [["warm", "up"]], "after_switch": ["notify"],
+              "after_rollback": ["page"]}
+    found = plan(deployed_host(), release("r2"), hooks=wanted, pre_switch_commands=["collectstatic"])
+    assert found["hooks"] == {"after_stage": ["migrate"], "before_switch": ["collectstatic", ["warm", "up"]],
+                              "after_switch": ["notify"], "after_rollback": ["page"]}
+    # Nothing staged or switched: no hook before the switch.
+    found = plan(deployed_host(), release("r1"), hooks=wanted, pre_switch_commands=["collectstatic"],
+                 env_content=ENV + 'DEBUG="1"\n')
+    assert found["hooks"]["after_stage"] == [] and found["hooks"]["before_switch"] == []
+    # A rollback stages nothing.
+    found = plan(kept_releases_host(), None, rollback_to="previous", source_type=None, hooks=wanted)
+    assert found["hooks"]["after_stage"] == [] and found["hooks"]["before_switch"] == []
