@@ -240,16 +240,24 @@ def prune(settings, host, layout, release_id, key):
             + [posixpath.join(layout["venvs"], v) for v in sorted(host["venvs"]) if v not in used])
 
 
-def hooks(settings, stage, switch_release):
-    """The commands to run at each step of this deploy: after staging (when something was
-    staged), before the switch to another release (poetry_app_pre_switch_commands first), after
-    the switch and after a rollback (when they happen)."""
+def hooks(settings, stage, switch_release, rollback):
+    """The commands of poetry_app_hooks to run at the three points of a deploy where hooks run,
+    each as {hook, command}, in order. Before the switch, in the new release: after_stage (when
+    something was staged), then poetry_app_pre_switch_commands and before_switch (when the
+    deploy switches to another release; not for a rollback). After the switch, in the release
+    switched to: after_switch, and after_rollback for a rollback asked for. After an automatic
+    rollback, in the release rolled back to: after_rollback."""
     wanted = dict((name, list((settings["hooks"] or {}).get(name) or [])) for name in HOOKS)
+    wanted["before_switch"] = list(settings["pre_switch_commands"]) + wanted["before_switch"]
+
+    def commands(*names):
+        return [{"hook": name, "command": command} for name in names for command in wanted[name]]
+
     return {
-        "after_stage": wanted["after_stage"] if stage else [],
-        "before_switch": list(settings["pre_switch_commands"]) + wanted["before_switch"] if switch_release else [],
-        "after_switch": wanted["after_switch"],
-        "after_rollback": wanted["after_rollback"],
+        "before_switch": commands(*(("after_stage",) if stage else ())
+                                  + (("before_switch",) if switch_release and not rollback else ())),
+        "after_switch": commands(*("after_switch", "after_rollback") if rollback else ("after_switch",)),
+        "after_rollback": commands("after_rollback"),
     }
 
 
@@ -327,9 +335,9 @@ def plan(settings, host, release, check_mode, env_content):
     if release is None:
         # A git source, named once fetched: only the layout and the fetch are planned yet.
         found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
-                     hooks=hooks(settings, False, False), check_lock=False, check_program=False,
+                     hooks=hooks(settings, False, False, False), check_lock=False, check_program=False,
                      links=[], switch=None, switch_back=None, restart=False, activate=False,
-                     service=_service(manages_service, False, False, False, current_id), clear_restart_marker=False,
+                     service=_service(manages_service, False, False, False, current_id), clear_marks=[],
                      remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
                      deployment=None)
         return found
@@ -393,9 +401,8 @@ def plan(settings, host, release, check_mode, env_content):
             "switch": switch_release,
             # Files a Poetry project to deploy lacks (known once its checksums are).
             "missing": missing,
-            # Kept after it failed its health check; the mark goes once it passes.
+            # Kept after it failed its health check; the mark goes once it passes (clear_marks).
             "failed": bool(on_host.get("failed")),
-            "failed_marker": posixpath.join(release_dir, layout["failed_marker"]),
             # Chosen by poetry_app_rollback_to among the releases the host keeps.
             "rollback": rollback,
         },
@@ -420,7 +427,7 @@ def plan(settings, host, release, check_mode, env_content):
             },
         },
         stage=stage,
-        hooks=hooks(settings, stage, switch_release and not rollback),
+        hooks=hooks(settings, stage, switch_release, rollback),
         # The lock must be fresh, unless a ready virtualenv was built from this very
         # pyproject.toml and poetry.lock (a code-only release, say).
         check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)),
@@ -438,7 +445,10 @@ def plan(settings, host, release, check_mode, env_content):
         activate=activate,
         # A unit written now, or by a run that failed before its restart, needs systemd to reload.
         service=_service(manages_service, start, restart, "unit" in to_write or marker, current_id),
-        clear_restart_marker=bool(restart and (marker or to_write)),
+        # Files that say something is pending, to remove once the activation passed: the restart
+        # marker (a restart done) and the mark of a release that failed before.
+        clear_marks=([layout["restart_marker"]] if restart and (marker or to_write) else [])
+        + ([posixpath.join(release_dir, layout["failed_marker"])] if on_host.get("failed") else []),
         # What a failure leaves behind: the staged release (unless it was there before, complete)
         # and a virtualenv built for it; after a failed activation, the release switched to.
         remove_if_staging_fails=([release_dir] if unpack and switch_release else [])

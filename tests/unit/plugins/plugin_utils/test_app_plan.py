@@ -269,14 +269,14 @@ def test_pending_restart_marker_from_a_failed_run():
     host["files"]["restart_marker"] = True
     found = plan(host, release("r1"))
     assert not found["idle"] and found["files_to_write"] == [] and found["links"] == []
-    assert found["restart"] and found["activate"] and found["clear_restart_marker"]
+    assert found["restart"] and found["activate"] and found["clear_marks"] == ["/srv/shopfront/.restart-needed"]
     assert found["service"]["start"] and found["service"]["state"] == "restarted" and found["service"]["daemon_reload"]
 
 
 def test_changed_unit_without_a_new_release():
     found = plan(deployed_host(), release("r1"), command="gunicorn -w 4 shopfront:app")
     assert found["files_to_write"] == ["unit"] and found["links"] == [] and not found["stage"]
-    assert found["restart"] and found["service"]["daemon_reload"] and found["clear_restart_marker"]
+    assert found["restart"] and found["service"]["daemon_reload"] and found["clear_marks"] == ["/srv/shopfront/.restart-needed"]
     assert found["switch"]["links"] == [] and found["deployment"]["switched"] is False
 
 
@@ -472,7 +472,9 @@ def test_keep_failed_releases_marks_instead_of_removing():
     # A failed release deployed again, and passing, loses its mark.
     host = kept_releases_host()
     host["releases"]["r2"]["failed"] = True
-    assert plan(host, release("r2", lock="5" * 40))["release"]["failed"] is True
+    found = plan(host, release("r2", lock="5" * 40))
+    assert found["release"]["failed"] is True
+    assert found["clear_marks"] == ["/srv/shopfront/releases/r2/.lockstep-failed"]
 
 
 def test_a_source_or_a_rollback_is_needed():
@@ -489,12 +491,19 @@ def test_hooks_run_where_their_step_happens():
     wanted = {"after_stage": ["migrate"], "before_switch": [["warm", "up"]], "after_switch": ["notify"],
               "after_rollback": ["page"]}
     found = plan(deployed_host(), release("r2"), hooks=wanted, pre_switch_commands=["collectstatic"])
-    assert found["hooks"] == {"after_stage": ["migrate"], "before_switch": ["collectstatic", ["warm", "up"]],
-                              "after_switch": ["notify"], "after_rollback": ["page"]}
+    assert found["hooks"] == {
+        "before_switch": [{"hook": "after_stage", "command": "migrate"},
+                          {"hook": "before_switch", "command": "collectstatic"},
+                          {"hook": "before_switch", "command": ["warm", "up"]}],
+        "after_switch": [{"hook": "after_switch", "command": "notify"}],
+        "after_rollback": [{"hook": "after_rollback", "command": "page"}],
+    }
     # Nothing staged or switched: no hook before the switch.
     found = plan(deployed_host(), release("r1"), hooks=wanted, pre_switch_commands=["collectstatic"],
                  env_content=ENV + 'DEBUG="1"\n')
-    assert found["hooks"]["after_stage"] == [] and found["hooks"]["before_switch"] == []
-    # A rollback stages nothing.
-    found = plan(kept_releases_host(), None, rollback_to="previous", source_type=None, hooks=wanted)
-    assert found["hooks"]["after_stage"] == [] and found["hooks"]["before_switch"] == []
+    assert found["hooks"]["before_switch"] == []
+    # A rollback asked for stages nothing and runs its after_rollback hooks after the switch.
+    found = plan(kept_releases_host(), None, rollback_to="previous", source_type=None, hooks=wanted,
+                 pre_switch_commands=["collectstatic"])
+    assert found["hooks"]["before_switch"] == []
+    assert [command["hook"] for command in found["hooks"]["after_switch"]] == ["after_switch", "after_rollback"]
