@@ -261,6 +261,13 @@ def hooks(settings, stage, switch_release, rollback):
     }
 
 
+def _where(check_mode, scratch, real, name):
+    """name in scratch space in check mode (None without any), else in the real directory."""
+    if check_mode:
+        return posixpath.join(scratch, name) if scratch else None
+    return posixpath.join(real, name)
+
+
 def _layout_needed(found, host):
     """The accounts, the directories or the scratch space need a hand."""
     return bool(host["directories_to_fix"] or found["hand_scratch"] or found["create_user"] or found["create_group"])
@@ -325,8 +332,9 @@ def plan(settings, host, release, check_mode, env_content):
         # fetch of a git source, a release unpacked and checked in check mode.
         "hand_scratch": bool(become and scratch),
         "install_git": settings["source_type"] == "git" and not host["git"],
-        "git_dir": posixpath.join(scratch if check_mode else layout["cache"], "source.git"),
-        "poetry_cache_dir": posixpath.join(posixpath.join(scratch, "cache") if check_mode else layout["cache"], "pypoetry"),
+        # Check mode writes nothing but scratch space (None when none was made: a rollback).
+        "git_dir": _where(check_mode, scratch, layout["cache"], "source.git"),
+        "poetry_cache_dir": _where(check_mode, scratch and posixpath.join(scratch, "cache"), layout["cache"], "pypoetry"),
         "shared_links": shared_links(settings["shared_paths"]),
         "unit": unit,
         "files_to_write": to_write,

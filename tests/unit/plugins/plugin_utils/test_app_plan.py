@@ -442,6 +442,12 @@ def test_rollback_to_previous_leaves_out_failed_and_incomplete_releases():
         plan(host, None, rollback_to="previous", source_type=None)
 
 
+def test_rollback_in_check_mode_needs_no_scratch_space():
+    found = plan(kept_releases_host(), None, check_mode=True, rollback_to="previous", source_type=None)
+    assert found["release"]["id"] == "r2" and found["links"][0]["target"] == "releases/r2"
+    assert found["scratch"] is None and found["git_dir"] is None and found["poetry_cache_dir"] is None
+
+
 def test_rollback_to_a_release_id():
     found = plan(kept_releases_host(), None, rollback_to="r1", source_type=None)
     assert found["release"]["id"] == "r1" and found["venv"]["key"] == key()
