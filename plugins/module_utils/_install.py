@@ -8,11 +8,12 @@
   (no Python start-up); locked_packages(): name -> version from poetry.lock.
 - Selection: which groups and extras, the project itself or not, sync or not.
 - Project: a project directory checked for a deploy (pyproject.toml and poetry.lock present).
-- Installer: locate the environment, skip Poetry when nothing changed since the last sync (a
-  stamp file in the virtualenv records the lock, the options and the installed set), plan with
-  a dry run (against an empty throwaway virtualenv when the real one does not exist yet, so
-  planning never creates it), apply (downloads before removals, so that an unreachable or
-  refusing source leaves the environment as it was), report operations and diff.
+- Installer: locate the environment (Poetry's own by its rules, _poetry_env), skip Poetry when
+  nothing changed since the last sync (a stamp file in the virtualenv records the lock, the
+  options and the installed set), plan with a dry run (against an empty throwaway virtualenv
+  when the real one does not exist yet, so planning never creates it), apply (downloads before
+  removals, so that an unreachable or refusing source leaves the environment as it was), report
+  operations and diff.
   Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync.
 
 Private to this collection: no compatibility promise.
@@ -27,6 +28,7 @@ import tempfile
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_env import ASK_POETRY, poetry_environment
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError
 
 PYPROJECT = "pyproject.toml"
@@ -221,13 +223,16 @@ class Installer:
     def locate(self):
         """The virtualenv's path, or None when Poetry would create one on the next install.
 
-        With `virtualenv` this costs nothing; otherwise Poetry is asked (`env info --path`
-        does not create the environment)."""
+        With `virtualenv` this costs nothing; otherwise Poetry's rules find its environment
+        (_poetry_env), and Poetry is asked only where they need Poetry itself to tell
+        (`env info --path` does not create the environment)."""
         if self.virtualenv:
             return self.virtualenv if is_virtualenv(self.virtualenv) else None
-        rc, out, _err = self.runner.run(["env", "info", "--path"], cwd=self.project.path, check=False)
-        path = out.strip()
-        return path if rc == 0 and path and os.path.isdir(path) else None
+        path = poetry_environment(self.runner, self.project.path)
+        if path is ASK_POETRY:
+            rc, out, _err = self.runner.run(["env", "info", "--path"], cwd=self.project.path, check=False)
+            path = out.strip() if rc == 0 else None
+        return path if path and os.path.isdir(path) else None
 
     def _env(self):
         return virtualenv_environment(self.virtualenv, self.runner.environ()) if self.virtualenv else None

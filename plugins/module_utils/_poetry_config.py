@@ -12,7 +12,8 @@
   with embedded credentials.
 - What Poetry uses: ``effective_settings(runner, directory)`` asks ``poetry config --list`` (files,
   environment variables and defaults merged by Poetry itself) without letting it create files;
-  ``parse_config_list()`` reads its output.
+  ``parse_config_list()`` reads its output. ``setting_in_use()`` reads one setting the same way
+  without starting Poetry, and ``default_cache_dir()`` is where Poetry's cache is by default.
 
 Private to this collection: no compatibility promise.
 """
@@ -30,7 +31,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_urls, url_has_credentials
-from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError, get_path
 
 CONFIG_FILE = "config.toml"
 AUTH_FILE = "auth.toml"
@@ -62,9 +63,19 @@ def config_dir(override=None, environ=None):
     for candidate in (override, environ.get("POETRY_CONFIG_DIR")):
         if candidate:
             return os.path.expanduser(candidate)
+    return _user_dir(environ, "XDG_CONFIG_HOME", "~/.config", "~/Library/Application Support")
+
+
+def default_cache_dir(environ=None):
+    """Poetry's cache-dir when no setting names one: the user cache dir of platformdirs,
+    $XDG_CACHE_HOME/pypoetry or ~/.cache/pypoetry on Linux, ~/Library/Caches/pypoetry on macOS."""
+    return _user_dir(os.environ if environ is None else environ, "XDG_CACHE_HOME", "~/.cache", "~/Library/Caches")
+
+
+def _user_dir(environ, xdg_variable, linux_base, macos_base):
     if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Application Support/pypoetry")
-    base = environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        return os.path.join(os.path.expanduser(macos_base), "pypoetry")
+    base = environ.get(xdg_variable, "").strip() or os.path.expanduser(linux_base)
     return os.path.join(base, "pypoetry")
 
 
@@ -351,6 +362,41 @@ def check_url(url):
             "poetry.lock, logs and `poetry config --list`). Give the URL without them and set "
             "the credentials with %s" % (redact_urls(url), CREDENTIALS_MODULE))
     return url
+
+
+# What Poetry uses, read without starting it (for the few settings a module needs before it
+# would run Poetry at all): an environment variable, else the project's poetry.toml, else the
+# user's config.toml, else Poetry's default.
+
+def environment_variable(name):
+    """The variable that overrides a setting: virtualenvs.in-project ->
+    POETRY_VIRTUALENVS_IN_PROJECT."""
+    return "POETRY_" + re.sub(r"[.-]", "_", name.upper())
+
+
+def _environment_boolean(text, poetry_version):
+    # Poetry 2.0 made the comparison case-insensitive ("True" was false for 1.8).
+    if poetry_version < (2, 0):
+        return text in ("true", "1")
+    return text.lower() in ("true", "1")
+
+
+def setting_in_use(name, environ, documents, poetry_version, default=None):
+    """The value of setting ``name`` as Poetry reads it: its environment variable (a boolean
+    is true only when it says "true" or "1", anything else is false), else the first of
+    ``documents`` (parsed TOML: poetry.toml, then config.toml) that holds it, else default.
+    Placeholders such as {cache-dir} are left for the caller."""
+    setting = find_setting(name)
+    text = environ.get(environment_variable(name))
+    if text is not None:
+        if setting.kind == "bool":
+            return _environment_boolean(text, poetry_version)
+        return _path(text) if setting.kind == "path" else text
+    for document in documents:
+        value = get_path(document, setting.keys)
+        if value is not None:
+            return value
+    return default
 
 
 # What Poetry uses: `poetry config --list`.

@@ -173,9 +173,23 @@ def parse_version(text):
 _EXEC_RE = re.compile(r'^exec (?P<path>.+) "\$@"$', re.M)
 
 
-def installed_version(executable, wrappers=1):
+def installed_version(executable):
     """Poetry's version read from its virtualenv (the poetry-X.dist-info that pip wrote), without
-    starting Poetry, which costs about a second of CPU; None when it cannot be told that way.
+    starting Poetry, which costs about a second of CPU; None when it cannot be told that way."""
+    interpreter = poetry_interpreter(executable)
+    if interpreter is None:
+        return None
+    venv = os.path.dirname(os.path.dirname(interpreter))
+    found = glob.glob(os.path.join(venv, "lib", "python*", "site-packages", "poetry-*.dist-info"))
+    # Exactly one, or the virtualenv is not what it seems.
+    if len(found) != 1:
+        return None
+    return parse_version(os.path.basename(found[0])[len("poetry-"):-len(".dist-info")])
+
+
+def poetry_interpreter(executable, wrappers=1):
+    """The Python that runs Poetry (the #! line of its entry point), or None when it cannot be
+    told without starting Poetry.
 
     Poetry's entry point starts with the #! line of its virtualenv's Python (so does pipx's, and
     the official installer's, behind their links); a wrapper script that execs one is followed.
@@ -190,12 +204,7 @@ def installed_version(executable, wrappers=1):
         return None
     interpreter = head[2:].partition("\n")[0].strip()
     if os.path.basename(interpreter).startswith("python") and os.path.isabs(interpreter):
-        venv = os.path.dirname(os.path.dirname(interpreter))
-        found = glob.glob(os.path.join(venv, "lib", "python*", "site-packages", "poetry-*.dist-info"))
-        # Exactly one, or the virtualenv is not what it seems.
-        if len(found) != 1:
-            return None
-        return parse_version(os.path.basename(found[0])[len("poetry-"):-len(".dist-info")])
+        return interpreter
     handovers = _EXEC_RE.findall(head)
     if wrappers and handovers:
         try:
@@ -203,7 +212,7 @@ def installed_version(executable, wrappers=1):
         except ValueError:
             return None
         if len(words) == 1 and os.path.isabs(words[0]):
-            return installed_version(words[0], wrappers - 1)
+            return poetry_interpreter(words[0], wrappers - 1)
     return None
 
 

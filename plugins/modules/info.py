@@ -60,7 +60,8 @@ notes:
   - Redacted as C(********) are credential settings and any setting whose name ends in password,
     token, secret, api-key or credentials; URLs lose the credentials they embed. Poetry never lists
     C(http-basic.*) and C(pypi-token.*).
-  - The virtualenv is found with C(poetry env info --path), which does not create one.
+  - The virtualenv is found as M(lockstep.poetry.install) finds it (by Poetry's rules, else with
+    C(poetry env info --path)); none is created.
   - RV(in_sync) comes from the same plan M(lockstep.poetry.install) makes in check mode. When the
     project has no virtualenv yet, it is planned against an empty throwaway one in a temporary
     directory. Planning may fill Poetry's own cache (package metadata), as any Poetry run does.

@@ -16,7 +16,8 @@ description:
   - After each successful sync a stamp file (C(.lockstep-poetry-sync.json)) is written into
     the virtualenv. When the lock, C(pyproject.toml), the options, the interpreter, the
     installed packages (read from the C(*.dist-info) directories) and Poetry itself are the
-    same as at the last sync, the task reports no change without starting Poetry at all.
+    same as at the last sync, the task reports no change without starting Poetry at all,
+    with O(virtualenv) or without it (see the notes for how Poetry's environment is found).
 options:
   virtualenv:
     description:
@@ -24,8 +25,8 @@ options:
       - Created when missing, with O(python) and without pip (its packages are exactly the
         locked ones; add pip to the project's dependencies if it must be there). Creating it
         needs only the standard library's C(venv) module.
-      - The no-op fast path needs no Poetry process at all only when this is set; otherwise one
-        C(poetry env info --path) run finds Poetry's virtualenv first.
+      - Without it, the environment Poetry chooses is used; see the notes for how the module
+        finds it.
     type: path
   python:
     description:
@@ -69,6 +70,20 @@ attributes:
 notes:
   - Without O(virtualenv), Poetry chooses the environment exactly as on the command line,
     including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment or O(env).
+  - The module finds that environment by Poetry's own rules (Poetry 1.8 and 2.x), without
+    starting Poetry. An active virtualenv (E(VIRTUAL_ENV), or a Conda environment other than
+    C(base)) unless Poetry's cache records an environment for the project (C(poetry env use));
+    else the project's C(.venv) directory unless C(virtualenvs.in-project) is false; else
+    C({virtualenvs.path}/NAME-pyX.Y) in Poetry's cache, X.Y being the Python version recorded
+    for the project, else that of the interpreter Poetry prefers (C(python) on E(PATH) for
+    Poetry 2.x unless C(virtualenvs.use-poetry-python), Poetry's own for 1.8 unless
+    C(virtualenvs.prefer-active-python)). The settings are read as Poetry reads them, from the
+    E(POETRY_*) environment variables, the project's C(poetry.toml), the user's C(config.toml)
+    (under E(POETRY_CONFIG_DIR) or the default configuration directory).
+  - Poetry is asked (C(poetry env info --path)) only where those rules need it, with
+    C(virtualenvs.create) false, when C(python) is not on E(PATH) for Poetry 2.x, when a
+    configuration file cannot be read, or when Poetry's installation does not tell its
+    version (for example Debian's C(python3-poetry)).
   - Re-installing the project itself, which Poetry does on every run in package mode, is not
     a change unless its version changed.
   - When packages must be both downloaded and removed, Poetry runs twice (C(poetry install),

@@ -98,3 +98,18 @@ def install(path, packages):
 
 def uninstall(path, name, version):
     os.rmdir(os.path.join(path, "lib", "python3.11", "site-packages", "%s-%s.dist-info" % (name.replace("-", "_"), version)))
+
+
+def make_poetry_installation(directory, number):
+    """A Poetry installed the way pip leaves it, whose version the module reads without running
+    it (its entry point's #! line names its virtualenv's python3.11); returns the entry point."""
+    venv = os.path.join(str(directory), "poetry-%s" % number)
+    os.makedirs(os.path.join(venv, "lib", "python3.11", "site-packages", "poetry-%s.dist-info" % number))
+    os.makedirs(os.path.join(venv, "bin"))
+    python = os.path.join(venv, "bin", "python3.11")
+    entry_point = os.path.join(venv, "bin", "poetry")
+    for path, text in ((python, ""), (entry_point, "#!%s\n" % python)):
+        with open(path, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o755)
+    return entry_point

@@ -14,6 +14,7 @@ from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.fake_poetry 
     SCRATCH,
     Call,
     FakeHost,
+    make_poetry_installation,
     make_virtualenv,
     uninstall,
     version,
@@ -237,6 +238,27 @@ def test_poetry_own_virtualenv_is_asked_for(capsys, host, project, venv):
     assert result["virtualenv"] == venv and result["changed"] is False
     host.expect(Call(["env", "info", "--path"], stdout=venv + "\n"))
     assert run(capsys, project, None)["commands"] == [host.seen[-1]]
+
+
+@pytest.mark.parametrize("number", ["1.8.5", "2.5.1"])
+def test_poetry_own_virtualenv_found_by_its_rules(capsys, host, project, monkeypatch, tmp_path, number):
+    """Where Poetry's installation tells its version, its rules find the in-project .venv: the
+    sync is planned in it, and the next run with nothing to do starts no Poetry at all."""
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POETRY_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path / "cache"))
+    executable = make_poetry_installation(tmp_path, number)
+    in_project = os.path.join(project, ".venv")
+    make_virtualenv(in_project, LOCKED)
+    command = ["sync"] if number.startswith("2") else ["install", "--sync"]
+    host.poetry = executable
+    host.expect(Call.captured(command + ["--dry-run"], number, "dry-run-in-sync", env={"VIRTUAL_ENV": None}))
+    result = run(capsys, project, None, executable=executable)
+    assert host.done()
+    assert result["virtualenv"] == in_project and result["changed"] is False
+    assert result["commands"] == host.seen
+    assert run(capsys, project, None, executable=executable)["commands"] == []
 
 
 def test_no_lock_fails_before_any_command(capsys, host, project, venv):
