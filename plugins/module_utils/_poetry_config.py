@@ -29,7 +29,7 @@ import tempfile
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name, setting_variable
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_urls, url_has_credentials
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError, get_path
 
@@ -368,12 +368,6 @@ def check_url(url):
 # would run Poetry at all): an environment variable, else the project's poetry.toml, else the
 # user's config.toml, else Poetry's default.
 
-def environment_variable(name):
-    """The variable that overrides a setting: virtualenvs.in-project ->
-    POETRY_VIRTUALENVS_IN_PROJECT."""
-    return "POETRY_" + re.sub(r"[.-]", "_", name.upper())
-
-
 def _environment_boolean(text, poetry_version):
     # Poetry 2.0 made the comparison case-insensitive ("True" was false for 1.8).
     if poetry_version < (2, 0):
@@ -387,7 +381,7 @@ def setting_in_use(name, environ, documents, poetry_version, default=None):
     ``documents`` (parsed TOML: poetry.toml, then config.toml) that holds it, else default.
     Placeholders such as {cache-dir} are left for the caller."""
     setting = find_setting(name)
-    text = environ.get(environment_variable(name))
+    text = environ.get(setting_variable(name))
     if text is not None:
         if setting.kind == "bool":
             return _environment_boolean(text, poetry_version)
