@@ -3,7 +3,7 @@
 """Make a project's virtualenv match its lock: plan with Poetry's dry run, apply, or skip both.
 
 - parse_operations() / parse_root(): what `poetry sync` (1.8: `install --sync`) reports, dry run
-  or real; "Skipped" lines are not changes.
+  or real; "Skipped" lines, and the plugins Poetry 2.x installs for the project, are not changes.
 - installed_packages(): a virtualenv's installed set, read from its *.dist-info directory names
   (no Python start-up); locked_packages(): name -> version from poetry.lock.
 - Selection: which groups and extras, the project itself or not, sync or not.
@@ -43,6 +43,13 @@ ACTIONS = {"Installing": "install", "Updating": "update", "Downgrading": "downgr
 _OPERATION_RE = re.compile(
     r"^\s*- (?P<verb>%s) (?P<name>\S+) \((?P<versions>[^)]*)\)(?P<rest>.*)$" % "|".join(ACTIONS), re.MULTILINE
 )
+# Poetry 2.x first installs the plugins a project requires ([tool.poetry.requires-plugins]) and
+# its Poetry lacks into the project's .poetry/plugins, listing their operations before the
+# project's own (which start with "Installing dependencies from lock file").
+_PROJECT_PLUGINS_RE = re.compile(
+    r"^Installing Poetry plugins only for the current project\.\.\.$.*?(?=^Installing dependencies from lock file$|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
 # Printed on every run in package mode, whether or not anything changes.
 _ROOT_RE = re.compile(r"^Installing the current project: (?P<name>\S+) \((?P<version>[^)]+)\)", re.MULTILINE)
 _LOCKED_RE = re.compile(r'^\[\[package\]\]\s*\nname = "(?P<name>[^"]+)"\s*\nversion = "(?P<version>[^"]+)"', re.MULTILINE)
@@ -56,10 +63,11 @@ def _operation(action, name, versions):
 
 
 def parse_operations(output):
-    """Package operations in Poetry's install output, in order, skipped ones left out."""
+    """Package operations in Poetry's install output, in order, skipped ones and those of
+    Poetry's project plugins left out."""
     return [
         _operation(ACTIONS[match.group("verb")], match.group("name"), match.group("versions"))
-        for match in _OPERATION_RE.finditer(output or "")
+        for match in _OPERATION_RE.finditer(_PROJECT_PLUGINS_RE.sub("", output or ""))
         if "Skipped" not in match.group("rest")
     ]
 

@@ -23,6 +23,14 @@ _MISSING_EXTRA_RE = re.compile(r"Extra \[(?P<extras>.+?)\] is not specified")
 # bundling poetry-plugin-export, which Poetry 1.8 installs with itself).
 _MISSING_COMMAND_RE = re.compile(r"The requested command (?P<command>\S+) does not exist")
 PLUGIN_COMMANDS = {"export": "poetry-plugin-export", "shell": "poetry-plugin-shell"}
+# Poetry 2.x installs the plugins a project requires ([tool.poetry.requires-plugins]) and its
+# Poetry lacks from the project's package sources, pinning every package of Poetry's own
+# environment: a source that has the plugin but not those packages fails the resolution.
+_PROJECT_PLUGINS_RE = re.compile(
+    r"required by the project but are not installed in Poetry's environment:\n(?P<plugins>(?:  - .+\n)+)"
+    r"Installing Poetry plugins only for the current project"
+)
+_SOLVER_RE = re.compile(r"^Because .* version solving failed\.$", re.MULTILINE)
 _PYTHON_RE = re.compile(
     r"Current Python version \((?P<version>[^)]+)\) is not allowed by the project \((?P<constraint>[^)]+)\)"
 )
@@ -33,6 +41,25 @@ def explain_failure(out, err, sources=None):
     of the known kinds. `sources` maps a source name to its URL, to name the source behind a
     host that cannot be reached."""
     text = "%s\n%s" % (out or "", err or "")
+    reason = _reason(text, sources)
+    match = _PROJECT_PLUGINS_RE.search(text)
+    if match and "Installing dependencies from lock file" not in text:
+        # It failed while installing the project's plugins, before the project's packages.
+        plugins = ", ".join(line.strip()[2:] for line in match.group("plugins").splitlines())
+        solver = _SOLVER_RE.search(text)
+        why = reason or (solver.group(0) if solver else None)
+        return (
+            "Poetry could not install the plugins the project requires (%s) into the project's "
+            ".poetry/plugins%s. It takes them, and the packages of Poetry's own environment at "
+            "their installed versions, from the project's package sources: serve those packages "
+            "there, or install the plugins into Poetry's environment, e.g. with the "
+            "lockstep.poetry.poetry role's poetry_plugins" % (plugins, " (%s)" % why if why else "")
+        )
+    return reason
+
+
+def _reason(text, sources):
+    """What explain_failure() says of the kinds of failure any command can have."""
     match = _AUTH_RE.search(text)
     if match:
         source = match.group("source")

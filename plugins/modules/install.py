@@ -58,6 +58,9 @@ attributes:
         Poetry's dry run goes against an empty temporary virtualenv in a scratch directory
         outside the project, made the way the real one would be (with O(python) for
         O(virtualenv), else by Poetry itself), so nothing is created.
+      - With Poetry 2.x, Poetry's dry run, like every C(poetry install) or C(poetry sync), first
+        installs the plugins the project declares and Poetry lacks into the project's
+        C(.poetry/plugins), Poetry's own cache of them (see the notes).
   diff_mode:
     support: full
     details:
@@ -86,6 +89,14 @@ notes:
     version (for example Debian's C(python3-poetry)).
   - Re-installing the project itself, which Poetry does on every run in package mode, is not
     a change unless its version changed.
+  - A project may declare the Poetry plugins it needs (C([tool.poetry.requires-plugins]), Poetry
+    2.x). Poetry installs those it lacks into the project's C(.poetry/plugins) before it
+    installs anything; that is not a change of the environment and not among RV(operations).
+    Poetry takes them from the project's package sources (with the credentials in O(env)), and
+    with them every package of its own environment at its installed version, so those sources
+    must serve these too; otherwise the task fails and says so. Plugins installed into Poetry's
+    environment (the M(lockstep.poetry.poetry) role's C(poetry_plugins)) need nothing from the
+    sources.
   - When packages must be both downloaded and removed, Poetry runs twice (C(poetry install),
     then the sync), so that a package source that refuses the credentials or cannot be
     reached fails the task before anything was removed. A virtualenv created by a failed run

@@ -55,6 +55,9 @@ notes:
   - Like C(poetry lock), resolving may create the project's virtualenv when there is none,
     because Poetry needs an interpreter that satisfies the project.
   - Changing the project's sources or dependencies in C(pyproject.toml) makes the lock stale.
+  - The Poetry plugins a project declares (C([tool.poetry.requires-plugins]), Poetry 2.x) are
+    not needed to lock it; C(poetry lock) does not install them (M(lockstep.poetry.install)
+    does).
 seealso:
   - module: lockstep.poetry.install
   - name: Poetry's lock command

@@ -89,6 +89,33 @@ def test_command_spelling_per_version(version):
     assert Captured(version, "dry-run-fresh").command == expected
 
 
+def test_project_plugins_are_not_operations():
+    """Poetry 2.x installs the plugins a project requires into the project before its dry run
+    (or sync); their operations are Poetry's, not the environment's."""
+    stdout = Captured("2.5.1", "dry-run-project-plugins").stdout
+    assert "  - Installing lockstep-test-plugin (0.1.0)" in stdout
+    assert parse_operations(stdout) == [install("click", "8.1.8")]
+    assert parse_root(stdout) == PROJECT
+    # A failed plugin installation leaves no operations either.
+    assert parse_operations("Installing Poetry plugins only for the current project...\n"
+                            "  - Installing lockstep-test-plugin (0.1.0)\n") == []
+
+
+def test_project_plugins_that_cannot_be_installed_are_explained():
+    captured = Captured("2.5.1", "dry-run-project-plugins-unavailable")
+    message = explain_failure(captured.stdout, captured.stderr)
+    assert captured.rc == 1
+    assert message.startswith("Poetry could not install the plugins the project requires "
+                              "(lockstep-test-plugin (>=0.1)) into the project's .poetry/plugins")
+    assert "depends on zipp (4.1.2) which doesn't match any versions" in message
+    assert "poetry_plugins" in message
+    # Whatever stopped it, the plugins are named with the reason.
+    unreachable = explain_failure(captured.stdout, "\nAll attempts to connect to 127.0.0.1:53773 failed.\n",
+                                  {"private": "http://127.0.0.1:53773/simple/"})
+    assert "(lockstep-test-plugin (>=0.1)) into the project's .poetry/plugins (cannot reach the package index " \
+        "at 127.0.0.1:53773 (source 'private')" in unreachable
+
+
 # scenario -> words the explanation must contain.
 FAILURES = {
     "dry-run-stale-lock": ["poetry.lock is stale", "lockstep.poetry.lock"],
