@@ -92,12 +92,10 @@ options:
     default: false
 """
 
-    # What to install from the lock (module_utils/_install.py SELECTION_ARGUMENT_SPEC): the
-    # groups and extras above, the project itself, and whether to remove the rest. Built on
-    # GROUPS so that install and export document their shared options once. ansible-test's
-    # yamllint sanity test reads every plain `NAME = ...` here as a string literal and fails on
-    # any other expression; it passes over annotated assignments, hence the annotation.
-    SELECTION: str = GROUPS + r"""
+    # What else to install from the lock (module_utils/_install.py SELECTION_ARGUMENT_SPEC): the
+    # project itself, and whether to remove the rest; with GROUPS, for install and info.
+    SELECTION = r"""
+options:
   root:
     description:
       - Install the project itself (in package mode) along with its dependencies.

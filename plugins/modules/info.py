@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
+  - lockstep.poetry.poetry.groups
   - lockstep.poetry.poetry.selection
 options:
   project_path:

@@ -46,6 +46,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
+  - lockstep.poetry.poetry.groups
   - lockstep.poetry.poetry.selection
 attributes:
   action_group:
