@@ -12,7 +12,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
-from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan
+from ansible_collections.lockstep.poetry.plugins.module_utils._install import locked_packages
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan, _deploy_lock
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, helper_path, run_helper
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._pack import PackError, pack_directory
@@ -45,6 +46,9 @@ ARGUMENT_SPEC = {
         "service_manager": {"type": "str", "default": "systemd", "choices": ["systemd", "none"]},
         "service_name": {"type": "str"},
         "command": {"type": "raw", "default": ""},
+        "listen": {"type": "str", "default": ""},
+        # Each service's settings are checked by the planner (_app_plan.SERVICE_KEYS).
+        "services": {"type": "dict", "default": {}},
         "env_content": {"type": "str", "default": "", "no_log": True},
         "restart_policy": {"type": "str", "default": "on-failure"},
         "unit_options": {"type": "dict", "default": {}},
@@ -58,17 +62,22 @@ ARGUMENT_SPEC = {
         "root_install": {"type": "bool", "default": False},
         "keep_releases": {"type": "int", "default": 5},
         "shared_paths": {"type": "list", "elements": "str", "default": []},
+        "shared_files": {"type": "list", "elements": "str", "default": []},
         "rollback_to": {"type": "str", "default": ""},
         "pre_switch_commands": {"type": "list", "elements": "raw", "default": []},
         "hooks": {"type": "dict", "default": {}, "options": {
             name: {"type": "list", "elements": "raw", "default": []} for name in _app_plan.HOOKS}},
         "keep_failed_releases": {"type": "bool", "default": False},
+        "break_lock": {"type": "bool", "default": False},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.
     "inspection": {"type": "dict"},
     "commit": {"type": "str"},
     "checksums": {"type": "dict"},
+    # The text of the current release's poetry.lock and of the new release's, to report what the
+    # release changes in the locked packages.
+    "locks": {"type": "dict", "options": {"before": {"type": "str", "default": ""}, "after": {"type": "str", "required": True}}},
 }
 
 
@@ -112,14 +121,18 @@ class ActionModule(ActionBase):
             settings = self._settings(args)
             if args["inspection"]:
                 host, release = self._learned(args)
+                result["lock"] = args["inspection"].get("lock")
             else:
-                host = self._inspect(args, settings, check_mode, task_vars)
+                host = self._inspect(args, settings, check_mode, task_vars, result)
                 # A rollback takes a release the host keeps: the source is not read.
                 rollback = settings and settings["rollback_to"]
                 release = None if rollback else self._release(args["source"] or {}, args["excludes"])
-            result.update(changed=False, check_mode=check_mode, host=host, release=release)
+            result.update(changed=False, check_mode=check_mode, diff_mode=bool(self._task.diff), host=host,
+                          release=release)
             if settings:
                 result["plan"] = _app_plan.plan(settings, host, release, check_mode, settings["env_content"])
+                if args["locks"] and result["plan"]["deployment"]:
+                    self._compare_locks(result, args["locks"])
         except _app_plan.PlanError as error:
             result.update(failed=True, msg=str(error))
         except AnsibleError as error:
@@ -129,12 +142,29 @@ class ActionModule(ActionBase):
         return result
 
     @staticmethod
+    def _compare_locks(result, locks):
+        """What the release changes in the locked packages, in the report and as a diff (one line
+        per package, name==version): changed when it changes any."""
+        before, after = locked_packages(locks["before"]), locked_packages(locks["after"])
+        changes = _app_plan.package_changes(before, after)
+        result["plan"]["deployment"]["packages"] = changes
+        deployment = result["plan"]["deployment"]
+        result["changed"] = any(changes.values())
+        result["diff"] = {
+            "before_header": "poetry.lock of %s" % ("release " + deployment["previous_release_id"]
+                                                    if deployment["previous_release_id"] else "no release"),
+            "after_header": "poetry.lock of release %s" % deployment["release_id"],
+            "before": "".join("%s==%s\n" % package for package in sorted(before.items())),
+            "after": "".join("%s==%s\n" % package for package in sorted(after.items())),
+        }
+
+    @staticmethod
     def _settings(args):
         """The role's settings with the options they share with the inspection, checked; None
         when no plan is asked for."""
         if not args["plan"]:
-            if args["inspection"] or args["commit"] or args["checksums"]:
-                raise AnsibleError("inspection, commit and checksums plan again: they need plan.")
+            if args["inspection"] or args["commit"] or args["checksums"] or args["locks"]:
+                raise AnsibleError("inspection, commit, checksums and locks plan again: they need plan.")
             return None
         settings = dict(args["plan"], root=args["root"], user=args["user"], group=args["group"],
                         source_type=None if args["plan"]["rollback_to"] else (args["source"] or {}).get("type"))
@@ -166,11 +196,24 @@ class ActionModule(ActionBase):
                 layout[name] = args[name]
         return layout
 
-    def _inspect(self, args, settings, check_mode, task_vars):
-        """Runs the helper inspect_app on the host with args["python"]; returns what it found."""
+    def _inspect(self, args, settings, check_mode, task_vars, result):
+        """Runs the helper inspect_app on the host with args["python"]; returns what it found. A
+        deploy (a plan, not in check mode) takes the deploy lock with it (result["lock"]), or
+        takes over one that a run of this controller left when it was killed, or fails saying
+        which run holds it."""
         layout = self._layout(args, settings)
+        unit_files = []
+        if settings:
+            # The unit of poetry_app_command too: a host deployed before the role recorded its units
+            # has it, and a switch to poetry_app_services retires it.
+            unit_files = sorted(set(_app_plan.unit_files(settings, layout))
+                                | ({settings["service_name"] + ".service"} if _app_plan.unit_name(settings) else set()))
+            # The planner reads the units from unit_files.
+            layout = dict(layout, unit_file="")
         wanted = {
             "layout": layout,
+            "unit_files": unit_files,
+            "shared_files": _app_plan.shared_files(settings, layout) if settings else [],
             "directories": _app_plan.directories(settings, layout) if settings
             else args["directories"] or [layout["root"], layout["releases"], layout["venvs"]],
             "user": args["user"],
@@ -180,16 +223,34 @@ class ActionModule(ActionBase):
         }
         if settings and _app_plan.needs_scratch(settings, check_mode):
             wanted["scratch_prefix"] = settings["name"] + "-deploy."
+        if settings and not check_mode:
+            wanted["lock"] = {"path": layout["deploy_lock"], "holder": _deploy_lock.new_holder(), "replace": None}
         hostname = task_vars.get("inventory_hostname", "the host")
-        try:
-            found = run_helper(self, args["python"], helper_path("inspect_app"), wanted)
-        except HelperError as error:
-            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
-                hostname, args["python"], error.message))
+        found = self._run_inspection(args, wanted, hostname)
+        lock = found.pop("lock", None)
+        if lock and not lock["acquired"] and (_deploy_lock.ended(lock["holder"]) or settings["break_lock"]):
+            # Killed before it released the lock (or so the user says): taken over, and the host
+            # looked at again.
+            wanted["lock"].update(replace=lock["holder"].get("token"), force=settings["break_lock"])
+            found = self._run_inspection(args, wanted, hostname)
+            lock = found.pop("lock", None)
+            if lock["acquired"]:
+                self._display.warning("%s: took over the deploy lock of a run that ended without releasing it (%s)."
+                                      % (hostname, _deploy_lock.describe(lock["replaced"])))
+        result["lock"] = found["lock"] = lock
+        if lock and not lock["acquired"]:
+            raise AnsibleError(_deploy_lock.held_message(settings["name"], hostname, lock))
         if args["require_user"] and not found["app_user_exists"]:
             raise AnsibleError("poetry_app_user '%s' does not exist on %s: create it or set "
                                "poetry_app_create_user to true." % (args["user"], hostname))
         return found
+
+    def _run_inspection(self, args, wanted, hostname):
+        try:
+            return run_helper(self, args["python"], helper_path("inspect_app"), wanted)
+        except HelperError as error:
+            raise AnsibleError("Could not inspect %s with poetry_app_python '%s': %s" % (
+                hostname, args["python"], error.message))
 
     def _release(self, source, excludes):
         """The release a copy or archive source holds; None for git, which names the release on

@@ -232,6 +232,24 @@ options:
       - With O(inspection), the SHA-1 of the release's C(pyproject.toml) and C(poetry.lock) once
         it is unpacked (as M(lockstep.poetry.app_release) returns them).
     type: dict
+  locks:
+    description:
+      - With O(plan), the text of the current release's C(poetry.lock) (C(before), empty on a
+        host without a release) and of the new release's (C(after)). C(packages) in
+        RV(plan.deployment) then says what the release changes in the locked packages, the diff
+        shows it (one line per package, C(name==version)), and the task reports a change when the
+        release changes any. The role
+        compares them in check mode and with C(--diff).
+    type: dict
+    suboptions:
+      before:
+        description: The current release's C(poetry.lock).
+        type: str
+        default: ""
+      after:
+        description: The new release's C(poetry.lock).
+        type: str
+        required: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -246,7 +264,8 @@ attributes:
     support: full
     details: It never changes anything on the host; RV(check_mode) says whether the task runs in check mode.
   diff_mode:
-    support: none
+    support: partial
+    details: With O(locks), the diff is what the release changes in the locked packages.
   idempotent:
     description: It only reads.
     support: full
@@ -291,6 +310,10 @@ EXAMPLES = r"""
 RETURN = r"""
 check_mode:
   description: Whether the task ran in check mode (set for the task or the play, or C(--check)).
+  returned: success
+  type: bool
+diff_mode:
+  description: Whether the task ran with diff mode (set for the task or the play, or C(--diff)).
   returned: success
   type: bool
 host:
@@ -343,14 +366,22 @@ host:
       type: dict
     files:
       description:
-        - The managed files, C(env) and C(unit), each V(null) when absent or with its C(type),
-          C(owner), C(group), C(mode), and C(sha1) for a regular file; and C(restart_marker),
-          whether a restart is still due.
+        - The managed files, C(env) and C(unit) (without O(plan); with it, C(unit) is V(null)),
+          each V(null) when absent or with its C(type), C(owner), C(group), C(mode), and C(sha1)
+          for a regular file; C(units), the same for each unit file of the application's
+          services (with O(plan)) and of those the role recorded writing; C(unit_manifest), that
+          record (V(null) without one); and C(restart_marker), whether a restart is still due.
       type: dict
     service:
       description: Whether the service is C(active) and C(enabled); V(null) without O(service) or without systemd.
       type: dict
       sample: {"active": true, "enabled": true}
+    units:
+      description:
+        - Whether each unit file of RV(host.files) (and the unit of O(service)) is C(active) and
+          C(enabled), by its file name; V(null) without systemd.
+      type: dict
+      sample: {"shopfront-web.service": {"active": true, "enabled": true}}
     scratch:
       description: Scratch space made on the host for a deploy (see O(plan)); V(null) when none was made.
       type: str
@@ -401,9 +432,28 @@ plan:
       description: The virtualenv of the release, its C(key), C(dir), whether to C(build) it and the C(record) written into it once ready.
       type: dict
     files_to_write:
-      description: The managed files that differ from the host's, of C(env) and C(unit).
+      description: The managed files that differ from the host's, C(env) and unit files by name.
       type: list
       elements: str
+    units:
+      description: The unit files of the application's services, by name, with their content.
+      type: dict
+    service:
+      description:
+        - What systemd does, when it runs the services (C(manage)). C(units), each unit to start,
+          restart or stop, in order, as C(unit), C(state) and C(enabled). C(daemon_reload),
+          whether to reload systemd's configuration first. C(rollback), the units to restart or
+          stop after a failed activation. C(retire), the units of services no longer deployed
+          (C(units), C(files)) and the record of units before and after (C(record_before),
+          C(record_after)).
+      type: dict
+    precheck:
+      description:
+        - The release checked before it takes traffic, when a service listens where the health
+          check URL points (V(null) otherwise). The C(service) checked, the candidate's C(units),
+          the C(socket) it listens on, and the arguments of the switch of the link C(candidate)
+          (C(link), C(unlink)).
+      type: dict
     links:
       description: The links to switch, each with its C(path), new C(target) and C(previous) target.
       type: list
@@ -416,6 +466,10 @@ plan:
       type: list
       elements: str
     deployment:
-      description: The report of the deploy, as the role sets C(poetry_app_deployment) from it.
+      description:
+        - The report of the deploy, as the role sets C(poetry_app_deployment) from it. With
+          O(locks), C(packages) says what the release changes in the locked packages, in C(add) and
+          C(remove) (each a mapping of name to version) and C(upgrade) and C(downgrade) (each a
+          mapping of name to the versions from and to).
       type: dict
 """

@@ -26,10 +26,11 @@ options:
         of a host (read-only). V(switch_links) points links at new targets atomically (it predicts
         in check mode). V(run_command) runs one of an application's commands in a release's
         directory, with the service's environment and the release's virtualenv (skipped in check
-        mode).
+        mode). V(release_lock) releases the deploy lock that M(lockstep.poetry.app_inspect) took,
+        if the run still holds it (skipped in check mode, which takes no lock).
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command]
+    choices: [inspect_poetry, switch_links, run_command, release_lock]
   python:
     description: The Python on the host that runs the helper.
     type: str

@@ -39,11 +39,25 @@ def app_layout(root, service=""):
         "current": posixpath.join(root, "current"),
         # The virtualenv of the release that runs.
         "current_venv": posixpath.join(root, "current", RELEASE_VENV_LINK),
+        # The links to a release started beside the running one for its health check, before it
+        # takes traffic, and to its virtualenv (releases/<id>, venvs/<key>), while the check runs.
+        "candidate": posixpath.join(root, "candidate"),
+        "candidate_venv": posixpath.join(root, "candidate.venv"),
         "env_file": posixpath.join(root, "app.env"),
         # Exists while a change of the unit or of the environment waits for a restart, so that a
         # run that fails before the restart does not lose it.
         "restart_marker": posixpath.join(root, ".restart-needed"),
+        # The last switch: which release `current` pointed to before, and the lock of the run that
+        # switched, so that the next run finishes a run killed before its health check passed.
+        "pending_switch": posixpath.join(root, ".lockstep-switch.json"),
         "unit_file": posixpath.join(SYSTEMD_UNIT_DIR, service + ".service") if service else "",
+        "unit_dir": SYSTEMD_UNIT_DIR,
+        # Held by the run that deploys the application (one at a time per host): beside the root,
+        # which the first deploy has yet to make (/srv/.shopfront.deploy-lock).
+        "deploy_lock": posixpath.join(posixpath.dirname(root), ".%s.deploy-lock" % posixpath.basename(root)),
+        # The record of the unit files the role wrote for the application (a JSON list of names),
+        # so that the units of services no longer deployed are found and removed.
+        "unit_manifest": posixpath.join(root, ".lockstep-units.json"),
         "venv_record": VENV_RECORD,
         "release_venv_link": RELEASE_VENV_LINK,
         "failed_marker": FAILED_MARKER,
@@ -59,6 +73,11 @@ def current_target(release_id):
 def venv_target(key):
     """What a release's .venv points to for the virtualenv key (from releases/<id>/)."""
     return posixpath.join("..", "..", VENVS, key)
+
+
+def candidate_venv_target(key):
+    """What candidate.venv points to for the virtualenv key (from the root)."""
+    return posixpath.join(VENVS, key)
 
 
 def shared_target(path):

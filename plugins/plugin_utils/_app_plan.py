@@ -22,9 +22,18 @@ import json
 import posixpath
 import re
 
+from ansible.module_utils.compat.version import LooseVersion
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
+try:
+    from packaging.version import InvalidVersion, Version
+except ImportError:  # ansible-core depends on packaging; ansible-test's import check has only the standard library
+    InvalidVersion = ValueError
+    Version = None
+
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import (
-    RELEASE_VENV_LINK, app_layout, current_target, shared_target, venv_target)
+    RELEASE_VENV_LINK, app_layout, candidate_venv_target, current_target, shared_target, venv_target)
 
 # The steps of a deploy where poetry_app_hooks run commands.
 HOOKS = ("after_stage", "before_switch", "after_switch", "after_rollback")
@@ -32,6 +41,13 @@ HOOKS = ("after_stage", "before_switch", "after_switch", "after_rollback")
 PROJECT_FILES = ("pyproject.toml", "poetry.lock")
 # A path in poetry_app_shared_paths: relative, inside the release, no '.' or '..' components.
 _BAD_SHARED_PATH = re.compile(r"^/|^$|(^|/)[.][.]?(/|$)")
+# A service's name in poetry_app_services: it names a systemd unit, <service_name>-<name>.
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# What a service of poetry_app_services may say.
+SERVICE_KEYS = ("command", "listen", "schedule", "unit_options", "timer_options")
+# Where a service listens: host:port (an IPv6 host in brackets), a port, or a Unix socket's path.
+_LISTEN = re.compile(r"^(?:(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(?P<port>[0-9]{1,5})$")
+_ANY_HOST = ("", "0.0.0.0", "[::]")
 
 
 class PlanError(Exception):
@@ -45,11 +61,110 @@ def program_of(command):
     return words[0] if words else ""
 
 
+def services(settings):
+    """The processes of a release, each {name, unit, command, listen, schedule, unit_options,
+    timer_options}: those of poetry_app_services (each in the unit <service_name>-<name>), or
+    the one of poetry_app_command (in the unit <service_name>, named ''), or none. A service with
+    a schedule is a job that a timer starts; one that listens gets its socket from systemd."""
+    if settings["services"]:
+        found = []
+        for name, spec in sorted(settings["services"].items()):
+            spec = spec if isinstance(spec, dict) else {}
+            found.append({
+                "name": name,
+                "unit": "%s-%s" % (settings["service_name"], name),
+                "command": spec.get("command") or "",
+                "listen": spec.get("listen") or "",
+                "schedule": spec.get("schedule"),
+                "unit_options": dict(settings["unit_options"], **(spec.get("unit_options") or {})),
+                "timer_options": spec.get("timer_options") or {},
+            })
+        return found
+    if program_of(settings["command"]):
+        return [{"name": "", "unit": settings["service_name"], "command": settings["command"],
+                 "listen": settings["listen"], "schedule": None, "unit_options": settings["unit_options"],
+                 "timer_options": {}}]
+    return []
+
+
+def listen_address(listen):
+    """(host, port) of a listen address host:port or port, ('', path) of a Unix socket's path, None
+    when it is neither."""
+    if listen.startswith("/"):
+        return ("", listen)
+    found = _LISTEN.match(listen)
+    if not found or not 0 < int(found.group("port")) < 65536:
+        return None
+    return (found.group("host") or "", int(found.group("port")))
+
+
+def _same_socket(one, other):
+    """Two listen addresses that systemd cannot both bind: the same, or the same port where one
+    listens on every address."""
+    if isinstance(one[1], str) or isinstance(other[1], str):
+        return one == other
+    return one[1] == other[1] and (one[0] == other[0] or one[0] in _ANY_HOST or other[0] in _ANY_HOST)
+
+
+def service_problems(settings):
+    """What does not fit in poetry_app_services (or poetry_app_listen), as messages."""
+    problems = []
+    if settings["services"] and program_of(settings["command"]):
+        problems.append("Set poetry_app_services or poetry_app_command, not both.")
+    if settings["services"] and settings["listen"]:
+        problems.append("poetry_app_listen goes with poetry_app_command: in poetry_app_services, give each "
+                        "service its own listen.")
+    if settings["listen"] and not program_of(settings["command"]):
+        problems.append("poetry_app_listen needs poetry_app_command, the service that listens.")
+    if settings["service_manager"] != "systemd" and (settings["services"] or settings["listen"]):
+        problems.append("poetry_app_services and poetry_app_listen need poetry_app_service_manager systemd.")
+    for name, spec in sorted((settings["services"] or {}).items()):
+        where = "poetry_app_services.%s" % name
+        if name.endswith("-candidate"):
+            problems.append("%s: names ending in -candidate are the role's (the unit of a release checked before "
+                            "the switch)." % where)
+        if not _SERVICE_NAME.match(name):
+            problems.append("%s: a service's name names its systemd unit (%s-%s): use letters, digits, '-' and "
+                            "'_', starting with a letter or a digit." % (where, settings["service_name"], name))
+        if not isinstance(spec, dict):
+            problems.append("%s must be a mapping with at least a command." % where)
+            continue
+        unknown = sorted(set(spec) - set(SERVICE_KEYS))
+        if unknown:
+            problems.append("%s: unknown %s %s (known: %s)." % (
+                where, "keys" if len(unknown) > 1 else "key", ", ".join(unknown), ", ".join(SERVICE_KEYS)))
+        if not program_of(spec.get("command") or ""):
+            problems.append("%s needs a command." % where)
+        if "schedule" in spec and not spec["schedule"]:
+            problems.append("%s: a timer needs a schedule (a systemd OnCalendar expression, e.g. hourly)." % where)
+        if spec.get("timer_options") and not spec.get("schedule"):
+            problems.append("%s: timer_options without a schedule: only a timer, with a schedule, has them." % where)
+        if spec.get("schedule") and spec.get("listen"):
+            problems.append("%s: a timer's job does not listen: give it a schedule or listen, not both." % where)
+    for service in services(settings):
+        if isinstance(service["command"], str) and "\n" in service["command"].strip():
+            problems.append("%s: a command given as a string is one line (systemd's ExecStart): give it as a list "
+                            "of arguments." % service["unit"])
+    listening = [(service["unit"], service["listen"]) for service in services(settings) if service["listen"]]
+    addresses = {}
+    for unit, listen in listening:
+        address = listen_address(listen)
+        if address is None:
+            problems.append("%s: listen '%s' is not host:port, a port or a Unix socket's absolute path." % (
+                unit, listen))
+            continue
+        taken = [other for other, known in addresses.items() if _same_socket(address, known)]
+        if taken:
+            problems.append("%s and %s listen on the same socket (%s)." % (taken[0], unit, listen))
+        addresses[unit] = address
+    return problems
+
+
 def input_problems(settings):
     """What does not fit together in the role's input, as messages for the user."""
     checks = [
-        (settings["service_manager"] == "none" or program_of(settings["command"]),
-         "poetry_app_command is required when poetry_app_service_manager is systemd."),
+        (settings["service_manager"] == "none" or program_of(settings["command"]) or settings["services"],
+         "poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd."),
         (not (settings["healthcheck_url"] and settings["healthcheck_command"]),
          "Set poetry_app_healthcheck_url or poetry_app_healthcheck_command, not both."),
         (settings["service_manager"] == "systemd" or not settings["healthcheck_url"],
@@ -64,12 +179,16 @@ def input_problems(settings):
          "poetry_app_keep_releases must be at least 1 (the current release)."),
         (not any(_BAD_SHARED_PATH.search(path) for path in settings["shared_paths"]),
          "poetry_app_shared_paths must be relative paths inside a release, without '.' or '..' components."),
+        (not any(_BAD_SHARED_PATH.search(path) for path in settings["shared_files"]),
+         "poetry_app_shared_files must be relative paths inside a release, without '.' or '..' components."),
+        (not set(settings["shared_paths"]) & set(settings["shared_files"]),
+         "A path is in poetry_app_shared_paths or in poetry_app_shared_files, not in both."),
         (settings["root"].startswith("/") and len(settings["root"]) > 1,
          "poetry_app_root must be an absolute path."),
         (settings["source_type"] or settings["rollback_to"],
          "poetry_app_source is required, unless poetry_app_rollback_to names a release to go back to."),
     ]
-    return [message for fits, message in checks if not fits]
+    return [message for fits, message in checks if not fits] + service_problems(settings)
 
 
 def check_input(settings):
@@ -84,6 +203,51 @@ def unit_name(settings):
     return settings["service_name"] if settings["service_manager"] == "systemd" else ""
 
 
+def checked_before_switch(settings):
+    """The service that a new release starts beside the running one, for its health check, before
+    it takes traffic: the one that listens where poetry_app_healthcheck_url points (its host and
+    port); None when no service listens there."""
+    if not settings["healthcheck_url"] or settings["service_manager"] != "systemd":
+        return None
+    url = urlsplit(settings["healthcheck_url"])
+    try:
+        port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    except ValueError:
+        return None
+    host = url.hostname or ""
+    for service in services(settings):
+        address = listen_address(service["listen"]) if service["listen"] and not service["schedule"] else None
+        if address and not isinstance(address[1], str) and address[1] == port and address[0].strip("[]") in (
+                host, "", "0.0.0.0", "::"):
+            return service
+    return None
+
+
+def candidate_socket(service):
+    """Where the release checked before the switch listens: a Unix socket of its own."""
+    return "/run/%s-candidate.sock" % service["unit"]
+
+
+def unit_files(settings, layout):
+    """The unit files of the release's services under systemd, {file name: content}: a .service
+    each, a .socket for one that listens, a .timer for a scheduled job."""
+    if settings["service_manager"] != "systemd":
+        return {}
+    found = {}
+    for service in services(settings):
+        found[service["unit"] + ".service"] = service_unit(settings, layout, service)
+        if service["listen"]:
+            found[service["unit"] + ".socket"] = socket_unit(settings, service)
+        if service["schedule"]:
+            found[service["unit"] + ".timer"] = timer_unit(settings, service)
+    checked = checked_before_switch(settings)
+    if checked:
+        candidate = dict(checked, unit=checked["unit"] + "-candidate", listen=candidate_socket(checked))
+        found[candidate["unit"] + ".service"] = service_unit(settings, layout, candidate, candidate=True)
+        found[candidate["unit"] + ".socket"] = socket_unit(settings, candidate, candidate=True)
+    return found
+
+
 def layout_of(settings):
     """The application's layout (_app_layout.py)."""
     return app_layout(settings["root"], unit_name(settings))
@@ -93,10 +257,18 @@ def directories(settings, layout):
     """The directories that must be the application's user's and group's, mode 0755: the root,
     releases/, venvs/ and, with shared paths, shared/ and each of them."""
     found = [layout["root"], layout["releases"], layout["venvs"]]
-    if settings["shared_paths"]:
+    if settings["shared_paths"] or settings["shared_files"]:
         found.append(layout["shared"])
         found.extend(posixpath.join(layout["shared"], path) for path in settings["shared_paths"])
+        # The directories that hold shared files.
+        found.extend(sorted(set(posixpath.join(layout["shared"], posixpath.dirname(path))
+                                for path in settings["shared_files"] if posixpath.dirname(path)) - set(found)))
     return found
+
+
+def shared_files(settings, layout):
+    """Where the shared files live on the host (poetry_app_shared_files)."""
+    return [posixpath.join(layout["shared"], path) for path in settings["shared_files"]]
 
 
 def needs_scratch(settings, check_mode):
@@ -164,67 +336,165 @@ def shared_links(shared_paths):
 
 
 def _systemd_quote(word):
-    """One argument of ExecStart, quoted so that systemd passes it as it is."""
+    """One argument of ExecStart, quoted so that systemd passes it as it is (a line break or a tab
+    as the C escape systemd reads back: a unit's line cannot hold one)."""
     word = re.sub(r'([\\"])', r"\\\1", word).replace("%", "%%").replace("$", "$$")
-    return '"%s"' % word
+    return '"%s"' % word.replace("\n", "\\n").replace("\t", "\\t")
 
 
-def exec_start(command, layout):
+def exec_start(command, venv):
     """systemd's ExecStart for the service's command: a program without a '/' runs from the
-    current release's virtualenv. A string keeps systemd's own quoting; a list is quoted
-    argument by argument."""
+    virtualenv venv (a link: the current release's, or the candidate's). A string keeps
+    systemd's own quoting; a list is quoted argument by argument."""
     program = program_of(command)
     if "/" not in program:
-        program = posixpath.join(layout["current"], RELEASE_VENV_LINK, "bin", program)
+        program = posixpath.join(venv, "bin", program)
     if isinstance(command, str):
         return program + re.sub(r"^\s*\S+", "", command)
     return " ".join(_systemd_quote(word) for word in [program] + list(command[1:]))
 
 
-def unit_content(settings, layout):
-    """The service's systemd unit."""
-    current = layout["current"]
+def _unit_text(description, unit_lines, section, section_lines, wanted_by=None):
+    """A unit file managed by the role: [Unit], its own section, and [Install] when it starts at
+    boot (wanted_by)."""
+    lines = (["# Managed by the lockstep.poetry.app role: changes made here are overwritten.", "[Unit]",
+              "Description=%s (deployed by lockstep.poetry.app)" % description]
+             + unit_lines + ["", "[%s]" % section] + section_lines)
+    if wanted_by:
+        lines.extend(["", "[Install]", "WantedBy=%s" % wanted_by])
+    return "\n".join(lines) + "\n"
+
+
+def _described(settings, service, what=""):
+    return " ".join(part for part in (settings["name"], service["name"], what) if part)
+
+
+def service_unit(settings, layout, service, candidate=False):
+    """A service's systemd unit: it runs the service's command from the current release, as the
+    application's user with its environment. One that listens takes its socket from systemd
+    (socket_unit); a scheduled job runs once each time its timer starts it. A candidate runs the
+    release that `candidate` points to (and its virtualenv, `candidate.venv`: the release's own
+    link to it is made at the switch), only while its health check runs."""
+    current = layout["candidate"] if candidate else layout["current"]
+    venv = layout["candidate_venv"] if candidate else posixpath.join(current, RELEASE_VENV_LINK)
+    job = bool(service["schedule"])
+    unit_lines = ["After=network-online.target", "Wants=network-online.target"]
+    if service["listen"]:
+        unit_lines.extend(["Requires=%s.socket" % service["unit"], "After=%s.socket" % service["unit"]])
     lines = [
-        "# Managed by the lockstep.poetry.app role: changes made here are overwritten.",
-        "[Unit]",
-        "Description=%s (deployed by lockstep.poetry.app)" % settings["name"],
-        "After=network-online.target",
-        "Wants=network-online.target",
-        "",
-        "[Service]",
-        "Type=exec",
+        "Type=oneshot" if job else "Type=exec",
         "User=%s" % settings["user"],
         "Group=%s" % settings["group"],
         "# The links resolve when the service starts: a restart after a switch runs the new release.",
         "WorkingDirectory=%s" % current,
-        'Environment="VIRTUAL_ENV=%s/.venv"' % current,
-        'Environment="PATH=%s/.venv/bin:/usr/local/bin:/usr/bin:/bin"' % current,
+        'Environment="VIRTUAL_ENV=%s"' % venv,
+        'Environment="PATH=%s/bin:/usr/local/bin:/usr/bin:/bin"' % venv,
         "EnvironmentFile=%s" % layout["env_file"],
-        "ExecStart=%s" % exec_start(settings["command"], layout),
-        "Restart=%s" % settings["restart_policy"],
-        "RestartSec=2",
+        "ExecStart=%s" % exec_start(service["command"], venv),
     ]
-    lines.extend("%s=%s" % (name, value) for name, value in sorted(settings["unit_options"].items()))
-    lines.extend(["", "[Install]", "WantedBy=multi-user.target"])
-    return "\n".join(lines) + "\n"
+    starts_at_boot = not (job or candidate)
+    if starts_at_boot:
+        lines.extend(["Restart=%s" % settings["restart_policy"], "RestartSec=2"])
+    lines.extend("%s=%s" % (name, value) for name, value in sorted(service["unit_options"].items()))
+    return _unit_text(_described(settings, service, "candidate" if candidate else ""), unit_lines, "Service", lines,
+                      "multi-user.target" if starts_at_boot else None)
 
 
-def files_to_write(settings, host, env_content, unit):
-    """The managed files (the service's environment, and its unit under systemd) that the host
-    does not have as they should be: content, owner, group and mode."""
+def socket_unit(settings, service, candidate=False):
+    """The socket of a service that listens. systemd holds it across restarts: while the service
+    restarts on another release, connections wait in its queue instead of being refused. A
+    candidate's socket is root's alone: only the health check reaches it."""
+    lines = ["ListenStream=%s" % service["listen"]]
+    if candidate:
+        lines.append("SocketMode=0600")
+    elif service["listen"].startswith("/"):
+        lines.extend(["SocketUser=%s" % settings["user"], "SocketGroup=%s" % settings["group"], "SocketMode=0660"])
+    return _unit_text(_described(settings, service, "candidate socket" if candidate else "socket"), [], "Socket", lines,
+                      None if candidate else "sockets.target")
+
+
+def timer_unit(settings, service):
+    """The timer of a scheduled job: it starts the job's service on the schedule (a systemd
+    OnCalendar expression), and catches up on a run missed while the host was down."""
+    options = dict({"Persistent": "true"}, **service["timer_options"])
+    lines = ["OnCalendar=%s" % service["schedule"]]
+    lines.extend("%s=%s" % (name, value) for name, value in sorted(options.items()))
+    return _unit_text(_described(settings, service, "timer"), [], "Timer", lines, "timers.target")
+
+
+def files_to_write(settings, host, env_content, units):
+    """The managed files that the host does not have as they should be (content, owner, group and
+    mode): `env`, the service's environment, and the unit files by name."""
     wanted = {"env": (env_content, settings["user"], settings["group"], "0600")}
-    if settings["service_manager"] == "systemd":
-        wanted["unit"] = (unit, "root", "root", "0644")
+    wanted.update((name, (content, "root", "root", "0644")) for name, content in units.items())
+    found = dict(host["files"].get("units") or {}, env=host["files"].get("env"))
     differing = []
-    for name in ("env", "unit"):
-        if name not in wanted:
-            continue
+    for name in ["env"] + sorted(units):
         content, owner, group, mode = wanted[name]
-        found = host["files"].get(name) or {}
-        if (found.get("type"), found.get("sha1"), found.get("owner"), found.get("group"), found.get("mode")) != (
+        have = found.get(name) or {}
+        if (have.get("type"), have.get("sha1"), have.get("owner"), have.get("group"), have.get("mode")) != (
                 "file", text_digest(content), owner, group, mode):
             differing.append(name)
     return differing
+
+
+def recorded_units(settings, host):
+    """The unit files that the role wrote for the application on the host: as its record lists
+    them; without a record (deployed before there was one), the one unit of poetry_app_command."""
+    recorded = host["files"].get("unit_manifest")
+    if recorded is not None:
+        return list(recorded)
+    legacy = settings["service_name"] + ".service"
+    return [legacy] if (host["files"].get("units") or {}).get(legacy) else []
+
+
+def _up(state):
+    return bool(state and state["active"] and state["enabled"])
+
+
+def unit_actions(settings, host, to_write, restart):
+    """What systemd does with each unit when the release is activated, in order, as
+    {unit, state, enabled}: sockets up before their services; long-running services (re)started,
+    a restart when anything they run changed (the release, the environment, a unit); timers up,
+    restarted when their unit changed. A socket whose unit changed (another address) is
+    restarted with its service stopped, since the service holds the old socket."""
+    states = host.get("units") or {}
+    actions = []
+    for service in services(settings):
+        unit = service["unit"]
+        if service["schedule"]:
+            timer = unit + ".timer"
+            if timer in to_write or not _up(states.get(timer)):
+                actions.append({"unit": timer, "state": "restarted" if timer in to_write else "started", "enabled": True})
+            continue
+        name = unit + ".service"
+        stopped = False
+        if service["listen"]:
+            socket = unit + ".socket"
+            if socket in to_write and (states.get(socket) or {}).get("active"):
+                actions.append({"unit": name, "state": "stopped", "enabled": True})
+                actions.append({"unit": socket, "state": "restarted", "enabled": True})
+                stopped = True
+            elif not _up(states.get(socket)):
+                actions.append({"unit": socket, "state": "started", "enabled": True})
+        if restart or stopped or not _up(states.get(name)):
+            actions.append({"unit": name, "state": "restarted" if restart else "started", "enabled": True})
+    return actions
+
+
+def rollback_actions(settings, current_id):
+    """After a failed activation: the long-running services restart on the previous release; when
+    there was none, every unit stops (a socket left up would start the failed release)."""
+    found = []
+    for service in services(settings):
+        if current_id:
+            if not service["schedule"]:
+                found.append({"unit": service["unit"] + ".service", "state": "restarted"})
+        else:
+            found.append({"unit": service["unit"] + (".timer" if service["schedule"] else ".service"), "state": "stopped"})
+            if service["listen"]:
+                found.append({"unit": service["unit"] + ".socket", "state": "stopped"})
+    return found
 
 
 def prune(settings, host, layout, release_id, key):
@@ -273,16 +543,65 @@ def _layout_needed(found, host):
     return bool(host["directories_to_fix"] or found["hand_scratch"] or found["create_user"] or found["create_group"])
 
 
-def _service(manage, start, restart, daemon_reload, current_id):
-    """What to do with the systemd service: start or restart it, and after a failed activation,
-    restart it on the previous release, or stop it when there was none."""
+def _service(manage, actions, daemon_reload, rollback, retire):
+    """What to do with systemd (when it runs the services, and check mode wrote their units): the
+    units to (re)start, whether to reload its configuration first, the units to restart or stop
+    after a failed activation, and those of services no longer deployed (stopped, disabled and
+    removed once the release is active)."""
     return {
         "manage": manage,
-        "start": start,
-        "state": "restarted" if restart else "started",
+        "units": actions if manage else [],
         "daemon_reload": daemon_reload,
-        "rollback_state": "restarted" if current_id else "stopped",
+        "rollback": rollback if manage else [],
+        "retire": retire,
     }
+
+
+def precheck(settings, layout, release_id, key):
+    """The health check of a release before it takes traffic: the service that listens where the
+    check points is started from the release and its virtualenv (the links `candidate` and
+    `candidate.venv`) on a socket of its own, and checked there; None without such a service."""
+    checked = checked_before_switch(settings)
+    if checked is None or key is None:
+        return None
+    unit = checked["unit"] + "-candidate"
+    return {
+        "service": checked["unit"],
+        "units": [unit + ".service", unit + ".socket"],
+        "socket": candidate_socket(checked),
+        "link": {"links": [[layout["candidate"], current_target(release_id)],
+                           [layout["candidate_venv"], candidate_venv_target(key)]], "touch": None},
+        "unlink": {"links": [[layout["candidate"], None], [layout["candidate_venv"], None]], "touch": None},
+    }
+
+
+def _newer(new, old):
+    """Whether version new comes after version old: in PEP 440's order (packaging comes with
+    ansible-core), or LooseVersion's when one of them is not a PEP 440 version."""
+    try:
+        if Version is not None:
+            return Version(new) > Version(old)
+    except InvalidVersion:
+        pass
+    return LooseVersion(new) > LooseVersion(old)
+
+
+def package_changes(before, after):
+    """What a release changes in the locked packages ({name: version} of the current release's
+    poetry.lock and of the new one's): the packages it adds and removes, {name: version}, and
+    those it upgrades and downgrades, {name: [from, to]}."""
+    changes = {"add": {}, "remove": {}, "upgrade": {}, "downgrade": {}}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if old is None:
+            changes["add"][name] = new
+        elif new is None:
+            changes["remove"][name] = old
+        else:
+            changes["upgrade" if _newer(new, old) else "downgrade"][name] = [old, new]
+    return changes
 
 
 def _lock_checked_before(host, checksums):
@@ -299,6 +618,12 @@ def plan(settings, host, release, check_mode, env_content):
     known yet (the release of a git source before its fetch, the virtualenv of a release whose
     lock is only known once unpacked) are None until the plan is asked again."""
     layout = layout_of(settings)
+    missing_shared = host.get("shared_files_missing") or []
+    if missing_shared:
+        verb = "is" if len(missing_shared) == 1 else "are"
+        raise PlanError("poetry_app_shared_files: %s %s not on the host. Shared files outlive releases and the role "
+                        "does not make them: put them there before the deploy (for example with "
+                        "ansible.builtin.template)." % (", ".join(missing_shared), verb))
     rollback = bool(settings["rollback_to"])
     if rollback:
         release = rollback_release(settings, host)
@@ -310,12 +635,31 @@ def plan(settings, host, release, check_mode, env_content):
     become = settings["user"] != host["user"] and owner_known
     create_user = settings["create_user"] and not host["app_user_exists"]
     create_group = settings["create_user"] and not host["app_group_exists"]
-    current_id = host["current_release"]
-    unit = unit_content(settings, layout) if systemd else ""
-    to_write = files_to_write(settings, host, env_content, unit)
-    service = host.get("service") or {"active": False, "enabled": False}
-    # systemd cannot answer for a unit that check mode did not write.
-    manages_service = systemd and not (check_mode and host["files"].get("unit") is None)
+    # A run that switched and was killed before its health check passed (this run took its lock
+    # over, and its record of the switch names its lock): the release `current` points to is not
+    # confirmed, and this run goes back to the one before if it fails. Any other record is
+    # stale: the run that wrote it ended, and released its lock, after its check or rollback.
+    lock = host.get("lock") or {}
+    pending = host.get("pending_switch") or {}
+    unconfirmed = (bool(pending) and pending.get("token") == (lock.get("replaced") or {}).get("token")
+                   and pending.get("to") == host["current_release"] != pending.get("from"))
+    current_id = (pending.get("from") or "") if unconfirmed else host["current_release"]
+    units = unit_files(settings, layout)
+    to_write = files_to_write(settings, host, env_content, units)
+    # systemd cannot answer for units that check mode did not write.
+    manages_service = systemd and not (check_mode and any((host["files"].get("units") or {}).get(name) is None
+                                                          for name in units))
+    recorded = recorded_units(settings, host)
+    retired = sorted(set(recorded) - set(units))
+    record = sorted(set(recorded) | set(units))
+    retire = {
+        "units": retired,
+        "files": [posixpath.join(layout["unit_dir"], name) for name in retired],
+        # The record of the units, before any is written (all of them, those to retire too) and
+        # once those are gone.
+        "record_before": record if record != host["files"].get("unit_manifest") and units else None,
+        "record_after": sorted(units) if retired else None,
+    }
     found = {
         "check_mode": check_mode,
         # The Python that builds virtualenvs and runs the helpers.
@@ -335,17 +679,20 @@ def plan(settings, host, release, check_mode, env_content):
         # Check mode writes nothing but scratch space (None when none was made: a rollback).
         "git_dir": _where(check_mode, scratch, layout["cache"], "source.git"),
         "poetry_cache_dir": _where(check_mode, scratch and posixpath.join(scratch, "cache"), layout["cache"], "pypoetry"),
-        "shared_links": shared_links(settings["shared_paths"]),
-        "unit": unit,
+        "shared_links": shared_links(settings["shared_paths"] + settings["shared_files"]),
+        "units": units,
         "files_to_write": to_write,
-        "program": program_of(settings["command"]),
+        # The programs of the services that the virtualenv must provide (not those given by path).
+        "programs": sorted(set(program for program in (program_of(service["command"]) for service in services(settings))
+                               if "/" not in program)),
     }
     if release is None:
         # A git source, named once fetched: only the layout and the fetch are planned yet.
         found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
                      hooks=hooks(settings, False, False, False), check_lock=False, check_program=False,
-                     links=[], switch=None, switch_back=None, restart=False, activate=False,
-                     service=_service(manages_service, False, False, False, current_id), clear_marks=[],
+                     links=[], switch=None, switch_back=None, precheck=None, compare_locks=None, restart=False,
+                     activate=False,
+                     service=_service(manages_service, [], False, [], retire), clear_marks=[],
                      remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
                      deployment=None)
         return found
@@ -386,18 +733,19 @@ def plan(settings, host, release, check_mode, env_content):
                       "previous": current_target(current_id) if current_id else None})
     marker = bool(host["files"].get("restart_marker"))
     restart = systemd and bool(links or to_write or marker)
-    start = manages_service and (restart or not service["active"] or not service["enabled"])
-    activate = bool(links or restart or (manages_service and not (service["active"] and service["enabled"])))
+    actions = unit_actions(settings, host, to_write, restart) if manages_service else []
+    activate = bool(links or restart or actions)
     # Staging: a release that is not complete, or whose settings now key another virtualenv.
     stage = unpack or linked_venv != key
     to_prune = prune(settings, host, layout, release_id, key) if key is not None else []
-    program = found["program"]
+    programs = found["programs"]
     keep_failed = settings["keep_failed_releases"] and not rollback
     found["hand_scratch"] = found["hand_scratch"] and unpack
     found["layout_needed"] = _layout_needed(found, host)
 
     found.update(
-        idle=not (found["layout_needed"] or stage or to_write or activate or to_prune),
+        idle=not (found["layout_needed"] or stage or to_write or activate or to_prune or retired
+                  or retire["record_before"]),
         release={
             "id": release_id,
             "dir": release_dir,
@@ -442,17 +790,33 @@ def plan(settings, host, release, check_mode, env_content):
         # The service's program, looked up in the virtualenv unless it is a path, is checked for a
         # release to switch to or a new virtualenv once that exists (in check mode a new one
         # does not).
-        check_program=bool(key is not None and program and "/" not in program
-                           and (switch_release or build) and not (check_mode and build)),
+        check_program=bool(key is not None and programs and (switch_release or build) and not (check_mode and build)),
         links=links,
         # The arguments of the helper switch_links: the switch marks the release as the newest.
+        # The switch is recorded with the run's lock, for the case that the run is killed before
+        # its health check passed (see unconfirmed above).
         switch={"links": [[link["path"], link["target"]] for link in links],
-                "touch": release_dir if switch_release else None},
-        switch_back={"links": [[link["path"], link["previous"]] for link in reversed(links)], "touch": None},
+                "touch": release_dir if switch_release else None,
+                "record": {"path": layout["pending_switch"],
+                           "content": {"from": current_id, "to": release_id,
+                                       "token": (lock.get("holder") or {}).get("token")}}
+                if switch_release else None},
+        switch_back={"links": [[link["path"], link["previous"]] for link in reversed(links)], "touch": None,
+                     "forget": layout["pending_switch"] if switch_release else None},
+        # The locks whose packages check mode (or --diff) compares: the current release's (None on a
+        # new host) and the new one's, once unpacked.
+        compare_locks={"before": posixpath.join(layout["releases"], current_id, "poetry.lock") if current_id else None,
+                       "after": posixpath.join(project_dir, "poetry.lock")} if switch_release else None,
+        # A release to switch to is checked before it takes traffic, when a service listens where
+        # the health check points (not in check mode, which starts nothing).
+        precheck=precheck(settings, layout, release_id, key) if switch_release and manages_service and not check_mode
+        else None,
         restart=restart,
         activate=activate,
         # A unit written now, or by a run that failed before its restart, needs systemd to reload.
-        service=_service(manages_service, start, restart, "unit" in to_write or marker, current_id),
+        service=_service(manages_service, actions,
+                         bool(set(units) & set(to_write)) or marker or bool(retired),
+                         rollback_actions(settings, current_id), retire),
         # Files that say something is pending, to remove once the activation passed: the restart
         # marker (a restart done) and the mark of a release that failed before.
         clear_marks=([layout["restart_marker"]] if restart and (marker or to_write) else [])
@@ -477,6 +841,7 @@ def plan(settings, host, release, check_mode, env_content):
             "virtualenv_reused": not build,
             "environment_file": layout["env_file"],
             "service": settings["service_name"] if systemd else None,
+            "units": sorted(units),
         },
     )
     return found

@@ -82,23 +82,52 @@ def read_json(path):
         return None
 
 
-def service_state(name):
-    """systemd's view of the unit: active and enabled, or None without systemd."""
+def unit_states(units):
+    """systemd's view of each unit, {unit: {active, enabled}} in one question; None without
+    systemd."""
     systemctl = shutil.which("systemctl")
-    if not name or not systemctl:
+    if not systemctl:
         return None
-    unit = name + ".service"
+    if not units:
+        return {}
+    result = subprocess.run([systemctl, "show", "--property=Id,ActiveState,UnitFileState", "--"] + list(units),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+    # One block of KEY=VALUE lines per unit, in the order asked, separated by an empty line.
+    blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+              for block in result.stdout.strip().split("\n\n")]
+    if len(blocks) != len(units):
+        blocks = [{} for unit in units]
+    return {unit: {"active": block.get("ActiveState") == "active", "enabled": block.get("UnitFileState") == "enabled"}
+            for unit, block in zip(units, blocks)}
 
-    def ask(verb):
-        # is-active and is-enabled answer with a word; their exit code only repeats it.
-        result = subprocess.run([systemctl, verb, unit], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
-        return result.stdout.strip()
 
-    return {"active": ask("is-active") == "active", "enabled": ask("is-enabled") == "enabled"}
+def take_lock(lock):
+    """The deploy lock, taken unless another run holds it: a file made only if it does not exist,
+    with the holder's description; one whose holder's token is lock["replace"] (a run that ended
+    without releasing it) is taken over, and any with lock["force"] (poetry_app_break_lock). Answers with the path, whether it was taken, and the
+    holder. Without the directory it belongs in, the lock is in the temporary directory."""
+    path = lock["path"]
+    if not os.path.isdir(os.path.dirname(path)):
+        path = os.path.join(tempfile.gettempdir(), os.path.basename(path))
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        holder = read_json(path) or {}
+        if not (lock.get("force") or (lock.get("replace") and holder.get("token") == lock["replace"])):
+            return {"path": path, "acquired": False, "holder": holder}
+        new = path + ".new"
+        with open(new, "w") as stream:
+            json.dump(lock["holder"], stream)
+        os.replace(new, path)
+        return {"path": path, "acquired": True, "holder": lock["holder"], "replaced": holder}
+    with os.fdopen(handle, "w") as stream:
+        json.dump(lock["holder"], stream)
+    return {"path": path, "acquired": True, "holder": lock["holder"]}
 
 
 def main(args):
+    # First, so that what follows is read under the lock.
+    lock = take_lock(args["lock"]) if args.get("lock") else None
     layout = args["layout"]
     releases_dir = layout["releases"]
     venvs_dir = layout["venvs"]
@@ -114,6 +143,12 @@ def main(args):
             # Kept after it failed its health check.
             "failed": os.path.exists(os.path.join(releases_dir, release, layout["failed_marker"])),
         }
+    # The units asked about, and those the role recorded writing (a service no longer deployed).
+    manifest = read_json(layout["unit_manifest"])
+    unit_files = list(args.get("unit_files") or [])
+    unit_files += [name for name in (manifest or []) if name not in unit_files]
+    service = args["service"] + ".service" if args["service"] else ""
+    states = unit_states(unit_files + ([service] if service and service not in unit_files else []))
     return {
         "user": pwd.getpwuid(os.getuid()).pw_name,
         "app_user_exists": account(pwd.getpwnam, args["user"]),
@@ -129,10 +164,20 @@ def main(args):
         "files": {
             "env": describe(layout["env_file"], checksum=True),
             "unit": describe(layout["unit_file"], checksum=True) if layout["unit_file"] else None,
+            "units": {name: describe(os.path.join(layout["unit_dir"], name), checksum=True) for name in unit_files},
+            "unit_manifest": manifest,
             "restart_marker": os.path.exists(layout["restart_marker"]),
         },
-        "service": service_state(args["service"]),
-        "scratch": tempfile.mkdtemp(prefix=args["scratch_prefix"]) if args.get("scratch_prefix") else None,
+        # A switch whose health check did not pass yet: {from, to}.
+        "pending_switch": read_json(layout["pending_switch"]),
+        "service": states.get(service) if states is not None and service else None,
+        "units": states,
+        "lock": lock,
+        # Shared files are the user's to put in place: those that are not there.
+        "shared_files_missing": [path for path in args.get("shared_files") or [] if not os.path.isfile(path)],
+        # Not for a run that stops here, another holding the lock.
+        "scratch": tempfile.mkdtemp(prefix=args["scratch_prefix"])
+        if args.get("scratch_prefix") and (lock is None or lock["acquired"]) else None,
     }
 
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import grp
 import hashlib
+import json
 import os
 import pwd
+import subprocess
 import sys
 
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.action import app_inspect
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _deploy_lock
 from ansible_collections.lockstep.poetry.tests.unit.plugins.action.local_connection import local_action, run_action
 
 USER = pwd.getpwuid(os.getuid()).pw_name
@@ -168,7 +171,7 @@ def test_plans_the_deploy_after_one_look_at_the_host(tmp_path):
     assert not result.get("failed"), result
     plan = result["plan"]
     assert plan["release"]["id"] == result["release"]["id"] and plan["release"]["unpack"]
-    assert plan["venv"]["build"] and plan["files_to_write"] == ["env", "unit"] and not plan["idle"]
+    assert plan["venv"]["build"] and plan["files_to_write"] == ["env", "shopfront.service"] and not plan["idle"]
     # The directories the role lays out come from the one layout; no scratch space outside check mode.
     assert result["host"]["directories_to_fix"] == [str(tmp_path / "srv" / d) for d in ("", "releases", "venvs")]
     assert result["host"]["scratch"] is None and plan["scratch"] is None
@@ -208,18 +211,40 @@ def test_plans_again_with_what_the_run_learned_without_looking_at_the_host(tmp_p
     assert unpacked["plan"]["venv"]["build"] and unpacked["plan"]["check_lock"]
 
 
+LOCK_BEFORE = '[[package]]\nname = "Click"\nversion = "8.1.8"\n\n[[package]]\nname = "six"\nversion = "1.17.0"\n'
+LOCK_AFTER = '[[package]]\nname = "click"\nversion = "8.1.10"\n\n[[package]]\nname = "h11"\nversion = "0.16.0"\n'
+
+
+def test_reports_what_the_release_changes_in_the_locked_packages(tmp_path):
+    project(tmp_path / "src")
+    args = deploy_args(tmp_path)
+    first = run(action(tmp_path, args))
+    assert not first.get("failed"), first
+    plugin = action(tmp_path, dict(args, inspection=first, locks={"before": LOCK_BEFORE, "after": LOCK_AFTER}))
+    compared = run(plugin)
+    assert plugin.commands == []
+    assert compared["changed"]
+    assert compared["plan"]["deployment"]["packages"] == {
+        "add": {"h11": "0.16.0"}, "remove": {"six": "1.17.0"}, "upgrade": {"click": ["8.1.8", "8.1.10"]}, "downgrade": {}}
+    assert compared["diff"]["before"] == "click==8.1.8\nsix==1.17.0\n"
+    assert compared["diff"]["after"] == "click==8.1.10\nh11==0.16.0\n"
+    assert compared["diff"]["before_header"] == "poetry.lock of no release"
+    same = run(action(tmp_path, dict(args, inspection=first, locks={"before": LOCK_AFTER, "after": LOCK_AFTER})))
+    assert not same["changed"] and not any(same["plan"]["deployment"]["packages"].values())
+
+
 def test_bad_settings_fail_before_the_host_is_looked_at(tmp_path):
     plugin = action(tmp_path, deploy_args(tmp_path, plan={"name": "shopfront", "keep_releases": 0}))
     result = run(plugin)
     assert result["failed"] and plugin.commands == []
-    assert result["msg"] == ("poetry_app_command is required when poetry_app_service_manager is systemd. "
+    assert result["msg"] == ("poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd. "
                              "poetry_app_keep_releases must be at least 1 (the current release).")
 
 
 def test_planning_again_needs_the_settings(tmp_path):
     result = run(action(tmp_path, {"python": sys.executable, "root": "/srv/shopfront", "user": USER, "group": GROUP,
                                    "inspection": {"host": {}}}))
-    assert result["failed"] and result["msg"] == "inspection, commit and checksums plan again: they need plan."
+    assert result["failed"] and result["msg"] == "inspection, commit, checksums and locks plan again: they need plan."
 
 
 def test_a_rollback_does_not_read_the_source(tmp_path):
@@ -229,3 +254,27 @@ def test_a_rollback_does_not_read_the_source(tmp_path):
     # Packing the missing directory would fail otherwise; the host has nothing to go back to.
     assert result["failed"] and result["msg"] == (
         "poetry_app_rollback_to: there is no previous release to go back to (releases kept: none).")
+
+
+def test_a_deploy_takes_the_lock_and_a_second_one_stops(tmp_path):
+    project(tmp_path / "src")
+    first = run(action(tmp_path, deploy_args(tmp_path)))
+    assert not first.get("failed"), first
+    assert first["lock"]["acquired"] and first["lock"]["path"] == str(tmp_path / ".srv.deploy-lock")
+    # The lock file names this run: its process (the test's pytest) is alive.
+    second = run(action(tmp_path, deploy_args(tmp_path)))
+    assert second["failed"] and second["msg"].startswith("Another run is deploying shopfront to ")
+    assert second["lock"]["acquired"] is False
+    # Check mode reads without the lock.
+    assert not run(action(tmp_path, deploy_args(tmp_path), check_mode=True)).get("failed")
+
+
+def test_a_lock_left_by_a_run_that_ended_is_taken_over(tmp_path):
+    project(tmp_path / "src")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    holder = dict(_deploy_lock.new_holder(), pid=child.pid, token="left")
+    (tmp_path / ".srv.deploy-lock").write_text(json.dumps(holder))
+    taken = run(action(tmp_path, deploy_args(tmp_path)))
+    assert not taken.get("failed"), taken
+    assert taken["lock"]["acquired"] and taken["lock"]["replaced"]["token"] == "left"

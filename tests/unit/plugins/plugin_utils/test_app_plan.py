@@ -28,7 +28,7 @@ def settings(**changes):
         "unit_options": {}, "healthcheck_url": "http://127.0.0.1:8000/health", "healthcheck_command": [],
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
-        "pre_switch_commands": [], "hooks": {},
+        "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "shared_files": [], "break_lock": False,
     }
     found.update(changes)
     return found
@@ -55,8 +55,8 @@ def new_host(**changes):
         "python_version": "3.11", "git": True,
         "directories_to_fix": [layout["root"], layout["releases"], layout["venvs"]],
         "current_release": "", "releases": {}, "venvs": {},
-        "files": {"env": None, "unit": None, "restart_marker": False},
-        "service": {"active": False, "enabled": False}, "scratch": None,
+        "files": {"env": None, "units": {"shopfront.service": None}, "unit_manifest": None, "restart_marker": False},
+        "units": {"shopfront.service": {"active": False, "enabled": False}}, "scratch": None,
     }
     found.update(changes)
     return found
@@ -79,13 +79,14 @@ def managed_file(content, owner, group, mode):
 def deployed_host(**changes):
     """A host that runs release r1, complete, with its files as they should be and the service up."""
     wanted = settings()
-    unit = _app_plan.unit_content(wanted, _app_plan.layout_of(wanted))
+    unit = _app_plan.unit_files(wanted, _app_plan.layout_of(wanted))["shopfront.service"]
     found = new_host(
         app_user_exists=True, app_group_exists=True, directories_to_fix=[], current_release="r1",
         releases={"r1": {"mtime": 1000.0, "venv": key()}}, venvs={key(): record()},
         files={"env": managed_file(ENV, "shopfront", "shopfront", "0600"),
-               "unit": managed_file(unit, "root", "root", "0644"), "restart_marker": False},
-        service={"active": True, "enabled": True})
+               "units": {"shopfront.service": managed_file(unit, "root", "root", "0644")},
+               "unit_manifest": ["shopfront.service"], "restart_marker": False},
+        units={"shopfront.service": {"active": True, "enabled": True}})
     found.update(changes)
     return found
 
@@ -108,24 +109,29 @@ def test_fresh_host():
     assert found["venv"]["record_path"] == "/srv/shopfront/venvs/%s/.lockstep-virtualenv.json" % key()
     assert found["venv"]["record"] == record()
     assert found["stage"] and found["check_lock"] and found["check_program"]
-    assert found["files_to_write"] == ["env", "unit"]
+    assert found["files_to_write"] == ["env", "shopfront.service"]
     assert found["links"] == [
         {"path": "/srv/shopfront/releases/r1/.venv", "target": "../../venvs/" + key(), "previous": None},
         {"path": "/srv/shopfront/current", "target": "releases/r1", "previous": None},
     ]
     assert found["switch"] == {"links": [["/srv/shopfront/releases/r1/.venv", "../../venvs/" + key()],
                                          ["/srv/shopfront/current", "releases/r1"]],
-                               "touch": "/srv/shopfront/releases/r1"}
+                               "touch": "/srv/shopfront/releases/r1",
+                               "record": {"path": "/srv/shopfront/.lockstep-switch.json",
+                                          "content": {"from": "", "to": "r1", "token": None}}}
     assert found["switch_back"]["links"] == [["/srv/shopfront/current", None], ["/srv/shopfront/releases/r1/.venv", None]]
     assert found["restart"] and found["activate"]
-    assert found["service"] == {"manage": True, "start": True, "state": "restarted", "daemon_reload": True,
-                                "rollback_state": "stopped"}
+    assert found["service"] == {
+        "manage": True, "units": [{"unit": "shopfront.service", "state": "restarted", "enabled": True}],
+        "daemon_reload": True, "rollback": [{"unit": "shopfront.service", "state": "stopped"}],
+        "retire": {"units": [], "files": [], "record_before": ["shopfront.service"], "record_after": None}}
     assert found["prune"] == []
     assert found["remove_if_staging_fails"] == ["/srv/shopfront/releases/r1", "/srv/shopfront/venvs/" + key()]
     assert found["deployment"] == {
         "release_id": "r1", "release_path": "/srv/shopfront/releases/r1", "previous_release_id": "",
         "switched": True, "virtualenv": "/srv/shopfront/venvs/" + key(), "virtualenv_key": key(),
-        "virtualenv_reused": False, "environment_file": "/srv/shopfront/app.env", "service": "shopfront"}
+        "virtualenv_reused": False, "environment_file": "/srv/shopfront/app.env", "service": "shopfront",
+        "units": ["shopfront.service"]}
 
 
 def test_same_release_again_is_idle():
@@ -147,8 +153,9 @@ def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():
     assert [link["path"] for link in found["links"]] == ["/srv/shopfront/releases/r2/.venv", "/srv/shopfront/current"]
     assert found["links"][1]["previous"] == "releases/r1"
     assert found["files_to_write"] == [] and found["restart"]
-    assert found["service"]["state"] == "restarted" and not found["service"]["daemon_reload"]
-    assert found["service"]["rollback_state"] == "restarted"
+    assert found["service"]["units"] == [{"unit": "shopfront.service", "state": "restarted", "enabled": True}]
+    assert not found["service"]["daemon_reload"]
+    assert found["service"]["rollback"] == [{"unit": "shopfront.service", "state": "restarted"}]
     # A failed release goes; the virtualenv it reused stays.
     assert found["remove_if_staging_fails"] == ["/srv/shopfront/releases/r2"]
     assert found["remove_if_activation_fails"] == ["/srv/shopfront/releases/r2"]
@@ -249,7 +256,7 @@ def test_check_mode_on_a_new_host():
     assert found["git_dir"] == SCRATCH + "/source.git"
     # systemd cannot answer for a unit that check mode did not write; the new virtualenv does not
     # exist to be checked.
-    assert found["service"]["manage"] is False and found["service"]["start"] is False
+    assert found["service"]["manage"] is False and found["service"]["units"] == []
     assert found["venv"]["build"] and not found["check_program"]
     assert found["activate"] and not found["idle"]
 
@@ -270,12 +277,13 @@ def test_pending_restart_marker_from_a_failed_run():
     found = plan(host, release("r1"))
     assert not found["idle"] and found["files_to_write"] == [] and found["links"] == []
     assert found["restart"] and found["activate"] and found["clear_marks"] == ["/srv/shopfront/.restart-needed"]
-    assert found["service"]["start"] and found["service"]["state"] == "restarted" and found["service"]["daemon_reload"]
+    assert found["service"]["units"] == [{"unit": "shopfront.service", "state": "restarted", "enabled": True}]
+    assert found["service"]["daemon_reload"]
 
 
 def test_changed_unit_without_a_new_release():
     found = plan(deployed_host(), release("r1"), command="gunicorn -w 4 shopfront:app")
-    assert found["files_to_write"] == ["unit"] and found["links"] == [] and not found["stage"]
+    assert found["files_to_write"] == ["shopfront.service"] and found["links"] == [] and not found["stage"]
     assert found["restart"] and found["service"]["daemon_reload"] and found["clear_marks"] == ["/srv/shopfront/.restart-needed"]
     assert found["switch"]["links"] == [] and found["deployment"]["switched"] is False
 
@@ -329,19 +337,19 @@ def test_current_link_that_points_nowhere():
 
 
 def test_stopped_service_is_started_without_a_restart():
-    found = plan(deployed_host(service={"active": False, "enabled": True}), release("r1"))
+    found = plan(deployed_host(units={"shopfront.service": {"active": False, "enabled": True}}), release("r1"))
     assert found["activate"] and not found["restart"]
-    assert found["service"]["start"] and found["service"]["state"] == "started"
+    assert found["service"]["units"] == [{"unit": "shopfront.service", "state": "started", "enabled": True}]
 
 
 def test_without_systemd():
-    host = deployed_host(service=None)
-    host["files"]["unit"] = None
+    host = deployed_host(units=None)
+    host["files"].update(units={}, unit_manifest=None)
     found = plan(host, release("r1"), service_manager="none", healthcheck_url="")
-    assert found["idle"] and found["unit"] == "" and found["layout"]["unit_file"] == ""
+    assert found["idle"] and found["units"] == {} and found["layout"]["unit_file"] == ""
     assert found["service"]["manage"] is False and found["deployment"]["service"] is None
     found = plan(host, release("r2"), service_manager="none", healthcheck_url="")
-    assert found["activate"] and not found["restart"] and not found["service"]["start"]
+    assert found["activate"] and not found["restart"] and not found["service"]["units"]
 
 
 def test_shared_paths_are_laid_out_and_linked():
@@ -373,11 +381,11 @@ def test_unit_is_the_one_the_role_template_wrote(number, command, options):
     # The fixtures were rendered by the role's template before the unit moved into the planner.
     wanted = settings(command=command, unit_options=options, group="web")
     with open(os.path.join(FIXTURES, "app-unit-%d.service" % number)) as handle:
-        assert _app_plan.unit_content(wanted, _app_plan.layout_of(wanted)) == handle.read()
+        assert _app_plan.unit_files(wanted, _app_plan.layout_of(wanted)) == {"shopfront.service": handle.read()}
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"command": ""}, "poetry_app_command is required when poetry_app_service_manager is systemd."),
+    ({"command": ""}, "poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd."),
     ({"healthcheck_command": ["true"]}, "Set poetry_app_healthcheck_url or poetry_app_healthcheck_command, not both."),
     ({"service_manager": "none", "command": ""}, "With poetry_app_service_manager none nothing serves"),
     ({"with": ["dev"]}, "Poetry ignores poetry_app_with and poetry_app_without when poetry_app_only is set"),
@@ -513,3 +521,358 @@ def test_hooks_run_where_their_step_happens():
                  pre_switch_commands=["collectstatic"])
     assert found["hooks"]["before_switch"] == []
     assert [command["hook"] for command in found["hooks"]["after_switch"]] == ["after_switch", "after_rollback"]
+
+
+# --- Several services per release (poetry_app_services) -------------------------------------
+
+SERVICES = {
+    "web": {"command": "gunicorn shopfront:app", "listen": "127.0.0.1:8000"},
+    "worker": {"command": ["python", "-m", "shopfront.worker"], "unit_options": {"Nice": 5}},
+    "cleanup": {"command": "shopfront-cleanup", "schedule": "hourly"},
+}
+# The web service listens where the health check points (127.0.0.1:8000): a new release of it is
+# started beside the running one and checked before the switch (the candidate's units).
+SERVICE_UNITS = ["shopfront-cleanup.service", "shopfront-cleanup.timer", "shopfront-web-candidate.service",
+                 "shopfront-web-candidate.socket", "shopfront-web.service", "shopfront-web.socket",
+                 "shopfront-worker.service"]
+
+
+def services_host(units_up=True, **changes):
+    """A host that runs release r1 with the services of SERVICES, their units as they should be."""
+    wanted = settings(command="", services=SERVICES)
+    units = _app_plan.unit_files(wanted, _app_plan.layout_of(wanted))
+    up = {"active": units_up, "enabled": units_up}
+    host = deployed_host(units={name: dict(up) for name in units})
+    host["units"]["shopfront-cleanup.service"] = {"active": False, "enabled": False}
+    host["files"].update(units={name: managed_file(content, "root", "root", "0644") for name, content in units.items()},
+                         unit_manifest=sorted(units))
+    host.update(changes)
+    return host
+
+
+def services_plan(host, source_release, **changes):
+    return plan(host, source_release, **dict({"command": "", "services": SERVICES}, **changes))
+
+
+def test_services_each_get_their_units():
+    wanted = settings(command="", services=SERVICES)
+    units = _app_plan.unit_files(wanted, _app_plan.layout_of(wanted))
+    assert sorted(units) == SERVICE_UNITS
+    web = units["shopfront-web.service"]
+    assert "Requires=shopfront-web.socket\nAfter=shopfront-web.socket\n" in web
+    assert "ExecStart=/srv/shopfront/current/.venv/bin/gunicorn shopfront:app\n" in web
+    assert "Type=exec\n" in web and "Restart=on-failure\n" in web and "WantedBy=multi-user.target\n" in web
+    assert "Description=shopfront web (deployed by lockstep.poetry.app)\n" in web
+    assert "ListenStream=127.0.0.1:8000\n" in units["shopfront-web.socket"]
+    assert "WantedBy=sockets.target\n" in units["shopfront-web.socket"]
+    assert "Nice=5\n" in units["shopfront-worker.service"] and "Requires=" not in units["shopfront-worker.service"]
+    # A scheduled job runs once per start of its timer, and is not started at boot by itself.
+    job = units["shopfront-cleanup.service"]
+    assert "Type=oneshot\n" in job and "Restart=" not in job and "[Install]" not in job
+    assert "OnCalendar=hourly\nPersistent=true\n" in units["shopfront-cleanup.timer"]
+    assert "WantedBy=timers.target\n" in units["shopfront-cleanup.timer"]
+    # The candidate runs the release `candidate` points to, on a socket only root reaches, and
+    # is neither restarted nor started at boot.
+    candidate = units["shopfront-web-candidate.service"]
+    assert "WorkingDirectory=/srv/shopfront/candidate\n" in candidate
+    assert "ExecStart=/srv/shopfront/candidate.venv/bin/gunicorn shopfront:app\n" in candidate
+    assert 'Environment="VIRTUAL_ENV=/srv/shopfront/candidate.venv"\n' in candidate
+    assert "Requires=shopfront-web-candidate.socket\n" in candidate
+    assert "Restart=" not in candidate and "[Install]" not in candidate
+    assert ("ListenStream=/run/shopfront-web-candidate.sock\nSocketMode=0600\n"
+            in units["shopfront-web-candidate.socket"])
+    assert "[Install]" not in units["shopfront-web-candidate.socket"]
+
+
+def test_unix_socket_belongs_to_the_application():
+    wanted = settings(command="gunicorn shopfront:app", listen="/run/shopfront/web.sock")
+    socket = _app_plan.unit_files(wanted, _app_plan.layout_of(wanted))["shopfront.socket"]
+    assert "ListenStream=/run/shopfront/web.sock\nSocketUser=shopfront\nSocketGroup=shopfront\nSocketMode=0660\n" in socket
+
+
+def test_services_on_a_fresh_host():
+    host = new_host(units={}, files={"env": None, "units": {}, "unit_manifest": None, "restart_marker": False})
+    found = services_plan(host, release("r1"))
+    assert found["files_to_write"] == ["env"] + SERVICE_UNITS
+    assert found["programs"] == ["gunicorn", "python", "shopfront-cleanup"] and found["check_program"]
+    # Sockets before their services; the job is left to its timer.
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-cleanup.timer", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-web.socket", "state": "started", "enabled": True},
+        {"unit": "shopfront-web.service", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-worker.service", "state": "restarted", "enabled": True},
+    ]
+    assert found["service"]["daemon_reload"]
+    # Nothing to go back to: everything stops, sockets too (a connection would start the service).
+    assert found["service"]["rollback"] == [
+        {"unit": "shopfront-cleanup.timer", "state": "stopped"},
+        {"unit": "shopfront-web.service", "state": "stopped"},
+        {"unit": "shopfront-web.socket", "state": "stopped"},
+        {"unit": "shopfront-worker.service", "state": "stopped"},
+    ]
+    assert found["service"]["retire"] == {"units": [], "files": [], "record_before": SERVICE_UNITS, "record_after": None}
+    assert found["deployment"]["units"] == SERVICE_UNITS
+
+
+def test_services_unchanged_are_idle():
+    assert services_plan(services_host(), release("r1"))["idle"]
+
+
+def test_code_only_switch_restarts_the_long_running_services_only():
+    found = services_plan(services_host(), release("r2"))
+    # First checked beside the running release.
+    assert found["precheck"] == {
+        "service": "shopfront-web",
+        "units": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"],
+        "socket": "/run/shopfront-web-candidate.sock",
+        "link": {"links": [["/srv/shopfront/candidate", "releases/r2"],
+                           ["/srv/shopfront/candidate.venv", "venvs/" + key()]], "touch": None},
+        "unlink": {"links": [["/srv/shopfront/candidate", None], ["/srv/shopfront/candidate.venv", None]], "touch": None},
+    }
+    assert found["files_to_write"] == [] and not found["service"]["daemon_reload"]
+    # The socket stays up, holding connections while the service restarts; the timer's next
+    # run starts the job from the new release.
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-web.service", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-worker.service", "state": "restarted", "enabled": True},
+    ]
+    assert found["service"]["rollback"] == [
+        {"unit": "shopfront-web.service", "state": "restarted"},
+        {"unit": "shopfront-worker.service", "state": "restarted"},
+    ]
+
+
+def test_stopped_timer_and_socket_are_started():
+    host = services_host()
+    host["units"]["shopfront-cleanup.timer"] = {"active": False, "enabled": True}
+    host["units"]["shopfront-web.socket"] = {"active": True, "enabled": False}
+    found = services_plan(host, release("r1"))
+    assert not found["restart"] and found["activate"]
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-cleanup.timer", "state": "started", "enabled": True},
+        {"unit": "shopfront-web.socket", "state": "started", "enabled": True},
+    ]
+
+
+def test_new_listen_address_restarts_the_socket_with_its_service_stopped():
+    changed = dict(SERVICES, web={"command": "gunicorn shopfront:app", "listen": "127.0.0.1:8001"})
+    found = services_plan(services_host(), release("r1"), services=changed)
+    assert found["files_to_write"] == ["shopfront-web.socket"]
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-web.service", "state": "stopped", "enabled": True},
+        {"unit": "shopfront-web.socket", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-web.service", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-worker.service", "state": "restarted", "enabled": True},
+    ]
+
+
+def test_service_removed_from_the_mapping_is_retired():
+    fewer = dict((name, spec) for name, spec in SERVICES.items() if name != "cleanup")
+    found = services_plan(services_host(), release("r1"), services=fewer)
+    assert not found["idle"]
+    assert found["service"]["retire"] == {
+        "units": ["shopfront-cleanup.service", "shopfront-cleanup.timer"],
+        "files": ["/etc/systemd/system/shopfront-cleanup.service", "/etc/systemd/system/shopfront-cleanup.timer"],
+        "record_before": None,
+        "record_after": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket", "shopfront-web.service",
+                         "shopfront-web.socket", "shopfront-worker.service"],
+    }
+    assert found["service"]["daemon_reload"]
+
+
+def test_host_deployed_before_the_record_moves_to_services():
+    # The unit of poetry_app_command, written before the role recorded its units, is retired.
+    host = deployed_host()
+    host["files"]["unit_manifest"] = None
+    found = services_plan(host, release("r1"))
+    assert found["service"]["retire"]["units"] == ["shopfront.service"]
+    assert found["service"]["retire"]["record_before"] == sorted(SERVICE_UNITS + ["shopfront.service"])
+    assert found["service"]["retire"]["record_after"] == SERVICE_UNITS
+
+
+def test_host_deployed_before_the_record_keeps_its_unit():
+    host = deployed_host()
+    host["files"]["unit_manifest"] = None
+    found = plan(host, release("r1"))
+    # Recorded once, nothing else to do.
+    assert not found["idle"] and found["service"]["retire"]["record_before"] == ["shopfront.service"]
+    assert found["service"]["retire"]["units"] == [] and found["service"]["units"] == []
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"services": {"web.1": {"command": "gunicorn"}}},
+     "poetry_app_services.web.1: a service's name names its systemd unit (shopfront-web.1)"),
+    ({"services": {"web": {"command": "gunicorn", "listen": "8000"}, "api": {"command": "uvicorn", "listen": "127.0.0.1:8000"}}},
+     "shopfront-api and shopfront-web listen on the same socket (8000)."),
+    ({"services": {"a": {"command": "x", "listen": "/run/a.sock"}, "b": {"command": "y", "listen": "/run/a.sock"}}},
+     "shopfront-a and shopfront-b listen on the same socket (/run/a.sock)."),
+    ({"services": {"cleanup": {"command": "x", "schedule": ""}}},
+     "poetry_app_services.cleanup: a timer needs a schedule"),
+    ({"services": {"cleanup": {"command": "x", "timer_options": {"RandomizedDelaySec": 60}}}},
+     "poetry_app_services.cleanup: timer_options without a schedule"),
+    ({"services": {"cleanup": {"command": "x", "schedule": "hourly", "listen": "8000"}}},
+     "poetry_app_services.cleanup: a timer's job does not listen"),
+    ({"services": {"web": {"command": "x", "listen": "localhost:http"}}},
+     "shopfront-web: listen 'localhost:http' is not host:port, a port or a Unix socket's absolute path."),
+    ({"services": {"web": {"command": "x", "listen": "70000"}}},
+     "shopfront-web: listen '70000' is not host:port"),
+    ({"services": {"web": {"command": "x", "port": 8000}}},
+     "poetry_app_services.web: unknown key port (known: command, listen, schedule, unit_options, timer_options)."),
+    ({"services": {"web": {"listen": "8000"}}}, "poetry_app_services.web needs a command."),
+    ({"services": {"web": "gunicorn app:app"}}, "poetry_app_services.web must be a mapping with at least a command."),
+    ({"services": {"web": {"command": "x"}}, "command": "gunicorn app:app"},
+     "Set poetry_app_services or poetry_app_command, not both."),
+    ({"services": {"web": {"command": "x"}}, "command": "", "listen": "8000"},
+     "poetry_app_listen goes with poetry_app_command"),
+    ({"command": "", "listen": "8000"}, "poetry_app_listen needs poetry_app_command"),
+    ({"services": {"web": {"command": "x"}}, "command": "", "service_manager": "none", "healthcheck_url": ""},
+     "poetry_app_services and poetry_app_listen need poetry_app_service_manager systemd."),
+    ({"services": {"web-candidate": {"command": "x"}}}, "poetry_app_services.web-candidate: names ending in -candidate"),
+    ({"services": {"worker": {"command": "python -c 'import a\nimport b'"}}},
+     "shopfront-worker: a command given as a string is one line"),
+], ids=["name-not-a-unit-name", "same-port", "same-unix-socket", "timer-without-schedule", "timer-options-without-schedule",
+        "timer-that-listens", "listen-not-an-address", "listen-port-out-of-range", "unknown-key", "no-command",
+        "not-a-mapping", "services-and-command", "listen-with-services", "listen-without-command",
+        "services-without-systemd", "reserved-name", "string-command-on-two-lines"])
+def test_service_problems(changes, message):
+    problems = _app_plan.input_problems(settings(**dict({"command": ""}, **changes)))
+    assert any(problem.startswith(message) for problem in problems), problems
+
+
+@pytest.mark.parametrize("url, checked", [
+    ("http://127.0.0.1:8000/health", "shopfront-web"),
+    ("http://localhost:8000/health", None),
+    ("http://127.0.0.1:8001/health", None),
+    ("http://127.0.0.1/health", None),
+    ("", None),
+], ids=["where-web-listens", "another-host", "another-port", "default-port", "no-url"])
+def test_service_checked_before_the_switch(url, checked):
+    found = _app_plan.checked_before_switch(settings(command="", services=SERVICES, healthcheck_url=url))
+    assert (found and found["unit"]) == checked
+
+
+def test_every_address_listens_where_the_check_points():
+    wanted = settings(command="gunicorn shopfront:app", listen="8000", healthcheck_url="http://127.0.0.1:8000/")
+    assert _app_plan.checked_before_switch(wanted)["unit"] == "shopfront"
+
+
+def test_no_precheck_in_check_mode_or_without_a_switch():
+    assert services_plan(services_host(scratch=SCRATCH), release("r2"), check_mode=True)["precheck"] is None
+    assert services_plan(services_host(), release("r1"), env_content=ENV + "A=1\n")["precheck"] is None
+    # A command checks health after the switch, as before.
+    assert services_plan(services_host(), release("r2"), healthcheck_url="",
+                         healthcheck_command=["true"])["precheck"] is None
+
+
+def test_argument_with_a_line_break_stays_on_the_unit_line():
+    wanted = settings(command="", services={"worker": {"command": ["python", "-c", "import time\nwhile True:\ttime.sleep(1)"]}})
+    unit = _app_plan.unit_files(wanted, _app_plan.layout_of(wanted))["shopfront-worker.service"]
+    assert ('ExecStart="/srv/shopfront/current/.venv/bin/python" "-c" "import time\\nwhile True:\\ttime.sleep(1)"\n'
+            in unit)
+
+
+def test_listen_addresses():
+    assert _app_plan.listen_address("127.0.0.1:8000") == ("127.0.0.1", 8000)
+    assert _app_plan.listen_address("[::1]:8000") == ("[::1]", 8000)
+    assert _app_plan.listen_address("8000") == ("", 8000)
+    assert _app_plan.listen_address("/run/app.sock") == ("", "/run/app.sock")
+    assert _app_plan.listen_address("0") is None and _app_plan.listen_address("app.sock") is None
+
+
+# --- Shared files (poetry_app_shared_files) ---------------------------------------------------
+
+def test_shared_files_are_linked_and_their_directories_made():
+    found = plan(new_host(), release("r1"), shared_paths=["var/uploads"], shared_files=["config/app.toml", "app.ini"])
+    assert found["shared_links"] == [
+        {"path": "var/uploads", "target": "../../../shared/var/uploads"},
+        {"path": "config/app.toml", "target": "../../../shared/config/app.toml"},
+        {"path": "app.ini", "target": "../../shared/app.ini"},
+    ]
+    wanted = settings(shared_paths=["var/uploads"], shared_files=["config/app.toml", "app.ini"])
+    assert _app_plan.directories(wanted, _app_plan.layout_of(wanted))[3:] == [
+        "/srv/shopfront/shared", "/srv/shopfront/shared/var/uploads", "/srv/shopfront/shared/config"]
+    assert _app_plan.shared_files(wanted, _app_plan.layout_of(wanted)) == [
+        "/srv/shopfront/shared/config/app.toml", "/srv/shopfront/shared/app.ini"]
+
+
+def test_missing_shared_file_fails_before_anything_changes():
+    with pytest.raises(_app_plan.PlanError, match=r"^poetry_app_shared_files: /srv/shopfront/shared/app.ini is not "):
+        plan(deployed_host(shared_files_missing=["/srv/shopfront/shared/app.ini"]), release("r2"), shared_files=["app.ini"])
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"shared_files": ["../app.ini"]}, "poetry_app_shared_files must be relative paths"),
+    ({"shared_files": ["var/log"], "shared_paths": ["var/log"]}, "A path is in poetry_app_shared_paths or in"),
+], ids=["outside-the-release", "file-and-directory"])
+def test_shared_file_problems(changes, message):
+    assert any(problem.startswith(message) for problem in _app_plan.input_problems(settings(**changes)))
+
+
+# --- What a release changes in the locked packages ----------------------------------------------
+
+def test_package_changes_between_two_locks():
+    before = {"flask": "3.0.0", "click": "8.1.8", "idna": "3.10", "six": "1.17.0", "tzdata": "2026.6", "old": "1.0"}
+    after = {"flask": "3.0.0", "click": "8.1.10", "idna": "3.9", "six": "1.17.0", "tzdata": "2026.6rc1", "new": "0.1"}
+    assert _app_plan.package_changes(before, after) == {
+        "add": {"new": "0.1"},
+        "remove": {"old": "1.0"},
+        # PEP 440's order: 8.1.10 after 8.1.8, a release candidate before its release.
+        "upgrade": {"click": ["8.1.8", "8.1.10"]},
+        "downgrade": {"idna": ["3.10", "3.9"], "tzdata": ["2026.6", "2026.6rc1"]},
+    }
+
+
+def test_package_changes_of_versions_outside_pep_440():
+    assert _app_plan.package_changes({"a": "1.0-custom.2"}, {"a": "1.0-custom.10"})["upgrade"] == {
+        "a": ["1.0-custom.2", "1.0-custom.10"]}
+
+
+def test_locks_to_compare():
+    found = plan(deployed_host(), release("r2"))
+    assert found["compare_locks"] == {"before": "/srv/shopfront/releases/r1/poetry.lock",
+                                      "after": "/srv/shopfront/releases/r2/poetry.lock"}
+    assert plan(new_host(), release("r1"))["compare_locks"]["before"] is None
+    assert plan(deployed_host(), release("r1"))["compare_locks"] is None
+
+
+# --- A run killed halfway -------------------------------------------------------------------------
+
+RUN_LOCK = {"path": "/srv/.shopfront.deploy-lock", "acquired": True, "holder": {"token": "this-run"}}
+
+
+def test_switch_is_recorded_with_the_runs_lock():
+    found = plan(deployed_host(lock=RUN_LOCK), release("r2"))
+    assert found["switch"]["record"] == {"path": "/srv/shopfront/.lockstep-switch.json",
+                                         "content": {"from": "r1", "to": "r2", "token": "this-run"}}
+    assert found["switch_back"]["forget"] == "/srv/shopfront/.lockstep-switch.json"
+
+
+def test_run_killed_between_the_switch_and_the_health_check_is_finished_by_the_next():
+    # `current` points to r2, which never passed its health check: the next run deploying r2
+    # switches from r1 again (the link is already there), restarts and checks, and goes back to
+    # r1 if the check fails.
+    host = deployed_host(current_release="r2", pending_switch={"from": "r1", "to": "r2", "token": "killed-run"},
+                         lock=dict(RUN_LOCK, replaced={"token": "killed-run"}),
+                         releases={"r1": {"mtime": 1000.0, "venv": key()}, "r2": {"mtime": 2000.0, "venv": key()}})
+    found = plan(host, release("r2"))
+    assert not found["idle"] and found["release"]["switch"] and not found["release"]["unpack"]
+    assert found["current_release"] == "r1" and found["deployment"]["previous_release_id"] == "r1"
+    assert found["links"] == [{"path": "/srv/shopfront/current", "target": "releases/r2", "previous": "releases/r1"}]
+    assert found["restart"] and found["activate"]
+    assert found["switch_back"]["links"] == [["/srv/shopfront/current", "releases/r1"]]
+    assert found["service"]["rollback"] == [{"unit": "shopfront.service", "state": "restarted"}]
+
+
+def test_record_of_a_run_that_ended_is_stale():
+    # The run that switched to r1 passed its check (or it would have put current back) and
+    # released its lock: r1 is confirmed, whether or not a later run was killed.
+    host = deployed_host(pending_switch={"from": "r0", "to": "r1", "token": "ended-run"},
+                         lock=dict(RUN_LOCK, replaced={"token": "killed-later"}))
+    found = plan(host, release("r1"))
+    assert found["idle"] and found["current_release"] == "r1"
+    assert plan(deployed_host(pending_switch={"from": "r0", "to": "r1", "token": "ended-run"}, lock=RUN_LOCK),
+                release("r1"))["idle"]
+    # Killed before its switch: current is not the record's.
+    host = deployed_host(pending_switch={"from": "r1", "to": "r2", "token": "killed-run"},
+                         lock=dict(RUN_LOCK, replaced={"token": "killed-run"}))
+    assert plan(host, release("r1"))["idle"]

@@ -57,7 +57,7 @@ def test_inspect_empty_host(tmp_path):
     assert found["directories_to_fix"] == [str(root), str(root / "releases"), str(root / "venvs")]
     assert found["current_release"] == ""
     assert found["releases"] == {} and found["venvs"] == {}
-    assert found["files"] == {"env": None, "unit": None, "restart_marker": False}
+    assert found["files"] == {"env": None, "unit": None, "units": {}, "unit_manifest": None, "restart_marker": False}
     assert found["app_user_exists"] and found["app_group_exists"]
     assert found["user"] == USER
     assert found["python_version"] == "%d.%d" % sys.version_info[:2]
@@ -90,6 +90,39 @@ def test_inspect_layout(tmp_path):
     env = found["files"]["env"]
     assert (env["type"], env["mode"], env["owner"]) == ("file", "0600", USER)
     assert env["sha1"] == hashlib.sha1(b"A=1\n").hexdigest()
+
+
+def test_inspect_units_asked_for_and_recorded(tmp_path):
+    root = directory(tmp_path / "srv")
+    units = directory(tmp_path / "units")
+    (units / "shopfront-web.service").write_text("[Service]\n")
+    (units / "shopfront-web.socket").write_text("[Socket]\n")
+    # Written by an earlier deploy for a service no longer in the release.
+    (root / ".lockstep-units.json").write_text(json.dumps(["shopfront-web.service", "shopfront-old.service"]))
+    layout = dict(app_layout(str(root)), unit_dir=str(units))
+    found = inspect_host(root, layout=layout, unit_files=["shopfront-web.service", "shopfront-web.socket"])
+    assert found["files"]["unit_manifest"] == ["shopfront-web.service", "shopfront-old.service"]
+    assert sorted(found["files"]["units"]) == ["shopfront-old.service", "shopfront-web.service", "shopfront-web.socket"]
+    assert found["files"]["units"]["shopfront-old.service"] is None
+    assert found["files"]["units"]["shopfront-web.socket"]["sha1"] == hashlib.sha1(b"[Socket]\n").hexdigest()
+
+
+def test_inspect_takes_the_deploy_lock_once(tmp_path):
+    root = directory(tmp_path / "srv")
+    layout = app_layout(str(root))
+    lock = {"path": str(tmp_path / "app.lock"), "holder": {"token": "first"}, "replace": None}
+    taken = inspect_host(root, layout=layout, lock=lock, scratch_prefix="app-deploy.")
+    assert taken["lock"] == {"path": str(tmp_path / "app.lock"), "acquired": True, "holder": {"token": "first"}}
+    assert taken["scratch"] is not None
+    # A second run finds it held, and makes no scratch space.
+    second = inspect_host(root, layout=layout, lock=dict(lock, holder={"token": "second"}), scratch_prefix="app-deploy.")
+    assert second["lock"] == {"path": str(tmp_path / "app.lock"), "acquired": False, "holder": {"token": "first"}}
+    assert second["scratch"] is None
+    # Taken over from a run that ended without releasing it.
+    over = inspect_host(root, layout=layout, lock={"path": lock["path"], "holder": {"token": "third"}, "replace": "first"})
+    assert over["lock"]["acquired"] and over["lock"]["replaced"] == {"token": "first"}
+    assert json.loads((tmp_path / "app.lock").read_text()) == {"token": "third"}
+    os.rmdir(taken["scratch"])
 
 
 def test_inspect_directory_of_another_owner_or_a_link(tmp_path):
@@ -125,6 +158,20 @@ def test_switch_links(tmp_path):
     assert release.stat().st_mtime > 0  # marked as the newest release
 
     assert run_helper("switch_links", args) == {"changed": False, "links_changed": []}
+
+
+def test_switch_links_records_the_switch_until_forgotten(tmp_path):
+    current = tmp_path / "current"
+    current.symlink_to("r1")
+    record = tmp_path / "switch.json"
+    args = {"links": [[str(current), "r2"]], "record": {"path": str(record), "content": {"from": "r1", "to": "r2"}}}
+    run_helper("switch_links", dict(args, _check_mode=True))
+    assert not record.exists()
+    run_helper("switch_links", args)
+    assert json.loads(record.read_text()) == {"from": "r1", "to": "r2"} and os.readlink(str(current)) == "r2"
+    # Put back: the record goes once the links are as they were.
+    assert run_helper("switch_links", {"links": [[str(current), "r1"]], "forget": str(record)})["changed"]
+    assert not record.exists() and os.readlink(str(current)) == "r1"
 
 
 @pytest.mark.parametrize("command", [["sh", "-c", 'echo "$GREETING $VIRTUAL_ENV $(pwd)"'],
@@ -182,3 +229,15 @@ def test_inspect_makes_scratch_space_only_when_asked(tmp_path):
         assert oct(os.stat(scratch).st_mode & 0o777) == "0o700"
     finally:
         os.rmdir(scratch)
+
+
+def test_release_lock_only_the_runs_own(tmp_path):
+    lock = tmp_path / "app.lock"
+    lock.write_text(json.dumps({"token": "other"}))
+    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {
+        "changed": False, "released": False, "holder": {"token": "other"}}
+    assert lock.exists()
+    lock.write_text(json.dumps({"token": "mine"}))
+    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": True, "released": True}
+    assert not lock.exists()
+    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
