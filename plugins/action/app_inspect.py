@@ -202,12 +202,8 @@ class ActionModule(ActionBase):
         takes over one that a run of this controller left when it was killed, or fails saying
         which run holds it."""
         layout = self._layout(args, settings)
-        unit_files = []
+        unit_files = _app_plan.units_to_inspect(settings, layout) if settings else []
         if settings:
-            # The unit of poetry_app_command too: a host deployed before the role recorded its units
-            # has it, and a switch to poetry_app_services retires it.
-            unit_files = sorted(set(_app_plan.unit_files(settings, layout))
-                                | ({settings["service_name"] + ".service"} if _app_plan.unit_name(settings) else set()))
             # The planner reads the units from unit_files.
             layout = dict(layout, unit_file="")
         wanted = {

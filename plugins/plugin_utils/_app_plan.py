@@ -214,11 +214,12 @@ def checked_before_switch(settings):
         port = url.port or {"http": 80, "https": 443}.get(url.scheme)
     except ValueError:
         return None
+    # As a listen address writes it: an IPv6 host in brackets.
     host = url.hostname or ""
+    checked = ("[%s]" % host if ":" in host else host, port)
     for service in services(settings):
         address = listen_address(service["listen"]) if service["listen"] and not service["schedule"] else None
-        if address and not isinstance(address[1], str) and address[1] == port and address[0].strip("[]") in (
-                host, "", "0.0.0.0", "::"):
+        if address and _same_socket(address, checked):
             return service
     return None
 
@@ -438,13 +439,28 @@ def files_to_write(settings, host, env_content, units):
     return differing
 
 
+def _legacy_unit(settings):
+    """The one unit of poetry_app_command, which hosts deployed before the role recorded its units
+    have without a record."""
+    return settings["service_name"] + ".service"
+
+
+def units_to_inspect(settings, layout):
+    """The unit files whose content and state the inspection reads (it adds those the record
+    lists): the release's, and the unit of poetry_app_command, which a move to poetry_app_services
+    retires on a host deployed before the record."""
+    if settings["service_manager"] != "systemd":
+        return []
+    return sorted(set(unit_files(settings, layout)) | {_legacy_unit(settings)})
+
+
 def recorded_units(settings, host):
     """The unit files that the role wrote for the application on the host: as its record lists
     them; without a record (deployed before there was one), the one unit of poetry_app_command."""
     recorded = host["files"].get("unit_manifest")
     if recorded is not None:
         return list(recorded)
-    legacy = settings["service_name"] + ".service"
+    legacy = _legacy_unit(settings)
     return [legacy] if (host["files"].get("units") or {}).get(legacy) else []
 
 

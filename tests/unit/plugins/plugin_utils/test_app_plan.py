@@ -876,3 +876,14 @@ def test_record_of_a_run_that_ended_is_stale():
     host = deployed_host(pending_switch={"from": "r1", "to": "r2", "token": "killed-run"},
                          lock=dict(RUN_LOCK, replaced={"token": "killed-run"}))
     assert plan(host, release("r1"))["idle"]
+
+
+def test_units_to_inspect():
+    wanted = settings(command="", services=SERVICES)
+    assert _app_plan.units_to_inspect(wanted, _app_plan.layout_of(wanted)) == sorted(SERVICE_UNITS + ["shopfront.service"])
+    assert _app_plan.units_to_inspect(settings(service_manager="none"), _app_plan.layout_of(settings())) == []
+
+
+def test_ipv6_listen_where_the_check_points():
+    wanted = settings(command="gunicorn shopfront:app", listen="[::1]:8000", healthcheck_url="http://[::1]:8000/health")
+    assert _app_plan.checked_before_switch(wanted)["unit"] == "shopfront"
