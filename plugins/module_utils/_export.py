@@ -6,6 +6,12 @@ Poetry 1.8 ships the export command with itself; Poetry 2.x has it only with the
 poetry-plugin-export (the runner's failure explanation names the plugin when it is missing).
 The options and their spelling are those of install's group and extra selection.
 
+A project may declare the Poetry plugins it needs ([tool.poetry.requires-plugins], Poetry 2.x).
+`poetry export` neither needs nor installs them (only `poetry install` and `sync` fill the
+project's .poetry/plugins, which every command loads), so an export leaves the project as it
+is; when the project requires poetry-plugin-export itself and Poetry lacks it, the failure says
+that installing the project is what brings it.
+
 Private to this collection: no compatibility promise.
 """
 
@@ -14,7 +20,14 @@ import shutil
 import tempfile
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import LOCK_FILE, SELECTION_ARGUMENT_SPEC
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import (
+    PLUGIN_COMMANDS,
+    explain_project_plugin_command,
+    missing_plugin_command,
+)
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import INSTALL_OPTIONS, PoetryError
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError, get_path, load
 
 # The options of install's selection that choose what to export (documented in
 # doc_fragments/poetry.py GROUPS); root and sync have no meaning for a requirements file.
@@ -34,6 +47,26 @@ def export_args(output, selection, with_hashes=True, output_format=FORMATS[0]):
     return args
 
 
+def required_plugins(project):
+    """The PEP 503 names of the Poetry plugins the project declares ([tool.poetry.requires-plugins]);
+    none when pyproject.toml cannot be read (Poetry then says why)."""
+    try:
+        plugins = get_path(load(project.pyproject), ["tool", "poetry", "requires-plugins"])
+    except TomlError:
+        return []
+    return sorted(canonical_name(name) for name in plugins or {})
+
+
+def _project_plugin_failure(error, project):
+    """PoetryError saying why Poetry lacks the export command when the project requires its
+    plugin; the runner's own error otherwise."""
+    command = missing_plugin_command("%s\n%s" % (error.stdout or "", error.stderr or ""))
+    if command is None or PLUGIN_COMMANDS[command] not in required_plugins(project):
+        return error
+    return PoetryError("poetry %s failed: %s" % (command, explain_project_plugin_command(command)),
+                       cmd=error.cmd, rc=error.rc, stdout=error.stdout, stderr=error.stderr)
+
+
 def export_text(runner, project, selection, with_hashes=True, output_format=FORMATS[0]):
     """What `poetry export` writes for the selection, exported into a scratch file; the project
     is not touched. The lock must be there: an export never resolves."""
@@ -48,6 +81,8 @@ def export_text(runner, project, selection, with_hashes=True, output_format=FORM
         runner.run(export_args(output, selection, with_hashes, output_format), cwd=project.path)
         with open(output) as handle:
             return handle.read()
+    except PoetryError as error:
+        raise _project_plugin_failure(error, project)
     except OSError as error:
         raise PoetryError("poetry export wrote no file: %s" % error)
     finally:

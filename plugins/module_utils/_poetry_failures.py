@@ -90,13 +90,13 @@ def _reason(text, sources):
     match = _MISSING_EXTRA_RE.search(text)
     if match:
         return "the project declares no extra named %s" % match.group("extras")
-    match = _MISSING_COMMAND_RE.search(text)
-    if match and match.group("command") in PLUGIN_COMMANDS:
-        plugin = PLUGIN_COMMANDS[match.group("command")]
+    command = missing_plugin_command(text)
+    if command:
+        plugin = PLUGIN_COMMANDS[command]
         return (
             "this Poetry has no %s command: it comes with the plugin %s, which Poetry 2.x no longer "
             "installs with itself; install the plugin into Poetry's environment, e.g. with the "
-            "lockstep.poetry.poetry role's poetry_plugins: [%s]" % (match.group("command"), plugin, plugin)
+            "lockstep.poetry.poetry role's poetry_plugins: [%s]" % (command, plugin, plugin)
         )
     match = _PYTHON_RE.search(text)
     if match:
@@ -105,6 +105,27 @@ def _reason(text, sources):
             "use a virtualenv made with a matching interpreter" % (match.group("version"), match.group("constraint"))
         )
     return None
+
+
+def missing_plugin_command(text):
+    """The command Poetry lacks because a plugin of PLUGIN_COMMANDS provides it, from a failed
+    command's output; None for any other failure."""
+    match = _MISSING_COMMAND_RE.search(text or "")
+    return match.group("command") if match and match.group("command") in PLUGIN_COMMANDS else None
+
+
+def explain_project_plugin_command(command):
+    """Why Poetry lacks `command` although the project requires its plugin (Poetry 2.x loads the
+    project's .poetry/plugins for every command, but fills it only in `poetry install`/`sync`)."""
+    plugin = PLUGIN_COMMANDS[command]
+    return (
+        "this Poetry has no %s command: the project requires the plugin %s "
+        "([tool.poetry.requires-plugins]), but Poetry installs the plugins a project requires into "
+        "its .poetry/plugins only when it installs the project (lockstep.poetry.install, poetry "
+        "install or sync), not for %s; install the project first, or install the plugin into "
+        "Poetry's environment, e.g. with the lockstep.poetry.poetry role's poetry_plugins: [%s]"
+        % (command, plugin, command, plugin)
+    )
 
 
 def is_stale_lock(text):
