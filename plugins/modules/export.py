@@ -74,7 +74,7 @@ notes:
   - Hashes come from the lock, so a requirements file with hashes changes when the lock does,
     even when the versions stay the same.
   - A project may declare the Poetry plugins it needs (C([tool.poetry.requires-plugins]), Poetry
-    2.x). Exporting neither needs nor installs them and leaves the project as it is: Poetry
+    2.x). Exporting neither needs nor installs them and leaves the project as it is; Poetry
     installs them into the project's C(.poetry/plugins) only when it installs the project
     (M(lockstep.poetry.install)), and loads them from there for every command. A project that
     requires C(poetry-plugin-export) itself can therefore be exported by a Poetry without the
