@@ -31,7 +31,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name, setting_variable
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_urls, url_has_credentials
-from ansible_collections.lockstep.poetry.plugins.module_utils._toml import TomlError, get_path
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml_read import TomlError, get_path
 
 CONFIG_FILE = "config.toml"
 AUTH_FILE = "auth.toml"

@@ -30,7 +30,7 @@ from ansible_collections.lockstep.poetry.plugins.module_utils import _poetry_con
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import installed_version, poetry_interpreter
-from ansible_collections.lockstep.poetry.plugins.module_utils._toml import HAS_TOML_READER, TomlError, get_path, load
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml_read import HAS_TOML_READER, TomlError, get_path, load
 
 ASK_POETRY = "ask Poetry"
 IN_PROJECT_VENV = ".venv"

@@ -17,7 +17,6 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import explain_failure, is_unreachable
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import env_secrets, redact_urls, variable_text
 
 # Poetry 1.8 is the oldest release with everything the modules rely on: `check --lock`,
@@ -332,6 +331,10 @@ class PoetryRunner:
         return rc, out, err
 
     def _failure(self, args, cmd, rc, out, err, cwd, env):
+        # Imported here, where a command failed: runs that end well, a module's no-op above all,
+        # do without the explanations and their patterns.
+        from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_failures import explain_failure, is_unreachable
+
         sources = None
         if is_unreachable(out + err):
             # Only to name the source behind the host; its output is not otherwise needed.

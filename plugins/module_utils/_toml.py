@@ -5,7 +5,8 @@
 Used for Poetry's config.toml and auth.toml, a project's poetry.toml and pyproject.toml.
 
 - ``load(path)`` returns plain Python data (dict, list, str, int, float, bool) through the first
-  parser that imports: tomllib (Python 3.11+), tomli, tomlkit.
+  parser that imports: tomllib (Python 3.11+), tomli, tomlkit. Reading lives in _toml_read
+  (re-exported here), which code that only reads imports without tomlkit.
 - ``load_document(path)`` returns a tomlkit document whose ``dumps()`` keeps comments, order and
   layout; editing needs tomlkit (``HAS_TOMLKIT``; Debian 11 ships python3-tomlkit 0.6.0, so only
   API that 0.6.0 has is used here).
@@ -19,19 +20,22 @@ Every failure raises ``TomlError``, which carries ``msg`` and ``path``. Private 
 collection: no compatibility promise.
 """
 
-import datetime
 import os
 import stat
 import tempfile
 import traceback
 
-try:
-    import tomllib as _reader
-except ImportError:
-    try:
-        import tomli as _reader
-    except ImportError:
-        _reader = None
+# The reading half, re-exported: callers read and edit through this module alike.
+from ansible_collections.lockstep.poetry.plugins.module_utils._toml_read import (  # pylint: disable=unused-import
+    HAS_TOML_READER,
+    READER,
+    TomlError,
+    get_path,
+    load,
+    loads,
+    read_text,
+    unwrap,
+)
 
 try:
     import tomlkit
@@ -42,81 +46,6 @@ except ImportError:
     HAS_TOMLKIT = False
     TOMLKIT_IMPORT_ERROR = traceback.format_exc()
 
-HAS_TOML_READER = _reader is not None or HAS_TOMLKIT
-
-
-class TomlError(Exception):
-    """A TOML file that cannot be read, parsed or written."""
-
-    def __init__(self, msg, path=None):
-        super().__init__(msg)
-        self.msg = msg
-        self.path = path
-
-    def to_fail_kwargs(self):
-        kwargs = {"msg": self.msg}
-        if self.path is not None:
-            kwargs["path"] = self.path
-        return kwargs
-
-
-def _read_text(path, missing_ok):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except FileNotFoundError:
-        if missing_ok:
-            return None
-        raise TomlError("%s does not exist" % path, path)
-    except (OSError, UnicodeDecodeError) as error:
-        raise TomlError("Cannot read %s: %s" % (path, error), path)
-
-
-def unwrap(value):
-    """tomlkit items (of a document, or got from one) as the builtin types tomllib returns.
-
-    tomlkit 0.6.0 has no unwrap() of its own.
-    """
-    if isinstance(value, dict):
-        return dict((str(key), unwrap(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    # bool before int: bool is an int subclass. tomlkit's String, Integer and Float subclass the
-    # builtins; converting drops their formatting attributes.
-    for builtin in (bool, int, float, str, datetime.datetime, datetime.date, datetime.time):
-        if isinstance(value, builtin):
-            return _copy_as(builtin, value)
-    return value
-
-
-def _copy_as(builtin, value):
-    if builtin is datetime.datetime:
-        return datetime.datetime(value.year, value.month, value.day, value.hour, value.minute,
-                                 value.second, value.microsecond, value.tzinfo)
-    if builtin is datetime.date:
-        return datetime.date(value.year, value.month, value.day)
-    if builtin is datetime.time:
-        return datetime.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
-    return builtin(value)
-
-
-def loads(text, path=None):
-    """Parse TOML text into plain Python data."""
-    try:
-        if _reader is not None:
-            return _reader.loads(text)
-        if HAS_TOMLKIT:
-            return unwrap(tomlkit.parse(text))
-    except Exception as error:  # each parser has its own error class
-        raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
-    raise TomlError("Reading TOML needs tomllib (Python 3.11+), tomli or tomlkit", path)
-
-
-def load(path, missing_ok=False):
-    """The content of a TOML file as plain Python data; ``{}`` for a missing file if missing_ok."""
-    text = _read_text(path, missing_ok)
-    return {} if text is None else loads(text, path)
-
 
 def parse_document(text, path=None):
     """Parse TOML text into a tomlkit document that keeps comments and layout."""
@@ -126,8 +55,8 @@ def parse_document(text, path=None):
         document = tomlkit.parse(text)
         # Old tomlkit accepts some invalid files (0.6.0 takes an unclosed "[table"); where the
         # strict parser Poetry itself reads with is here, a file it would refuse is not edited.
-        if _reader is not None:
-            _reader.loads(text)
+        if READER is not None:
+            READER.loads(text)
     except Exception as error:  # each parser has its own error class
         raise TomlError("Cannot parse %s: %s" % (path or "TOML text", error), path)
     return document
@@ -135,22 +64,13 @@ def parse_document(text, path=None):
 
 def load_document(path, missing_ok=False):
     """A tomlkit document of the file; an empty one for a missing file if missing_ok."""
-    text = _read_text(path, missing_ok)
+    text = read_text(path, missing_ok)
     return parse_document("" if text is None else text, path)
 
 
 def dumps(document):
     """The text of a tomlkit document."""
     return tomlkit.dumps(document)
-
-
-def get_path(data, keys, default=None):
-    """The value at ``data[k1][k2]...``, or default when a key is missing or not a table."""
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return default
-        data = data[key]
-    return data
 
 
 def set_path(document, keys, value):

@@ -1,6 +1,6 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading, editing and atomically writing TOML (module_utils/_toml.py).
+"""Reading, editing and atomically writing TOML (module_utils/_toml.py, its reading half in _toml_read.py).
 
 Also meant to pass with tomlkit 0.6.0 (Debian 11's python3-tomlkit) on Python 3.9, the oldest
 combination the modules support.
@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
+from ansible_collections.lockstep.poetry.plugins.module_utils import _toml, _toml_read
 
 CONFIG = """\
 # Poetry settings for the build hosts
@@ -33,7 +33,8 @@ def reader(request, monkeypatch):
     """Run reading tests with the best parser available, and again with tomlkit alone (what
     Python 3.9 hosts without tomli use)."""
     if request.param == "tomlkit":
-        monkeypatch.setattr(_toml, "_reader", None)
+        monkeypatch.setattr(_toml_read, "READER", None)
+        monkeypatch.setattr(_toml_read, "FALLBACK", _toml.tomlkit)
     return request.param
 
 
@@ -83,8 +84,8 @@ def test_load_invalid_toml(tmp_path, reader):
 
 
 def test_load_without_any_parser(monkeypatch):
-    monkeypatch.setattr(_toml, "_reader", None)
-    monkeypatch.setattr(_toml, "HAS_TOMLKIT", False)
+    monkeypatch.setattr(_toml_read, "READER", None)
+    monkeypatch.setattr(_toml_read, "FALLBACK", None)
     with pytest.raises(_toml.TomlError, match="needs tomllib"):
         _toml.loads("a = 1")
 
