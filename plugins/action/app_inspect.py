@@ -7,6 +7,8 @@ deploy (plugin_utils/_app_plan.py); what the first step of a deploy needs, in on
 again with a previous answer and what the run learned since (a git source's commit, the
 checksums of an unpacked release), it plans again without looking at the host."""
 
+import os
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -69,16 +71,26 @@ ARGUMENT_SPEC = {
             name: {"type": "list", "elements": "raw", "default": []} for name in _app_plan.HOOKS}},
         "keep_failed_releases": {"type": "bool", "default": False},
         "break_lock": {"type": "bool", "default": False},
+        "build_on": {"type": "str", "default": "host"},
+        "build_cache": {"type": "str", "default": ""},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.
     "inspection": {"type": "dict"},
     "commit": {"type": "str"},
     "checksums": {"type": "dict"},
+    # A ready virtualenv (its key) that differs from its lock: planned as one to build again.
+    "repair": {"type": "str"},
     # The text of the current release's poetry.lock and of the new release's, to report what the
     # release changes in the locked packages.
     "locks": {"type": "dict", "options": {"before": {"type": "str", "default": ""}, "after": {"type": "str", "required": True}}},
 }
+
+
+# Where a builder keeps the wheelhouses it built, by default (poetry_app_build_cache): in the cache
+# of the user the controller connects as, or that runs the controller; the controller keeps those
+# fetched from a build host there too.
+BUILD_CACHE = "~/.cache/lockstep-poetry/wheelhouses"
 
 
 def release_of_archive(path, src, strip_components):
@@ -119,6 +131,7 @@ class ActionModule(ActionBase):
         try:
             args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
             settings = self._settings(args)
+            self._check_builder(settings, task_vars)
             if args["inspection"]:
                 host, release = self._learned(args)
                 result["lock"] = args["inspection"].get("lock")
@@ -163,19 +176,30 @@ class ActionModule(ActionBase):
         """The role's settings with the options they share with the inspection, checked; None
         when no plan is asked for."""
         if not args["plan"]:
-            if args["inspection"] or args["commit"] or args["checksums"] or args["locks"]:
-                raise AnsibleError("inspection, commit, checksums and locks plan again: they need plan.")
+            if args["inspection"] or args["commit"] or args["checksums"] or args["locks"] or args["repair"]:
+                raise AnsibleError("inspection, commit, checksums, locks and repair plan again: they need plan.")
             return None
         settings = dict(args["plan"], root=args["root"], user=args["user"], group=args["group"],
                         source_type=None if args["plan"]["rollback_to"] else (args["source"] or {}).get("type"))
         settings["service_name"] = settings["service_name"] or settings["name"]
+        settings["controller_cache"] = os.path.expanduser(BUILD_CACHE)
+        if not settings["build_cache"]:
+            settings["build_cache"] = settings["controller_cache"] if settings["build_on"] == "controller" else BUILD_CACHE
         _app_plan.check_input(settings)
         return settings
 
     @staticmethod
+    def _check_builder(settings, task_vars):
+        """poetry_app_build_on: host, controller, or a host of the inventory."""
+        builder = settings["build_on"] if settings else "host"
+        if builder not in ("host", "controller") and builder not in task_vars.get("groups", {}).get("all", []):
+            raise AnsibleError("poetry_app_build_on '%s' is not host, controller or a host of the inventory." % builder)
+
+    @staticmethod
     def _learned(args):
         """The host and release of a previous answer, with what the run learned since: the
-        commit a git source fetched, the checksums of a release once unpacked."""
+        commit a git source fetched, the checksums of a release once unpacked, a virtualenv that
+        differs from its lock (poetry_app_verify)."""
         host, release = args["inspection"]["host"], args["inspection"].get("release")
         if args["commit"]:
             release = _app_plan.git_release(args["commit"], host["scratch"])
@@ -183,6 +207,8 @@ class ActionModule(ActionBase):
             if release is None:
                 raise AnsibleError("checksums belong to a release: give commit first for a git source.")
             release = dict(release, checksums=args["checksums"])
+        if args["repair"]:
+            host = _app_plan.with_venv_to_repair(host, args["repair"])
         return host, release
 
     @staticmethod

@@ -147,7 +147,7 @@ class Index:
             return PoetryError(
                 "the package index refused %s (HTTP %d from %s): give Poetry credentials for repository "
                 "'%s' (http-basic.%s in Poetry's auth.toml, or %s and %s in the module's env option); "
-                "the module reads the index with them before it uploads"
+                "the module reads the index with them"
                 % ("the credentials" if self.auth else "to answer without credentials", error.code,
                    redact_urls(url), self.repository, self.repository,
                    setting_variable("http-basic.%s.username" % self.repository),
@@ -174,6 +174,25 @@ class Index:
             if entry["sha256"] is None:
                 entry["sha256"] = self._digest(entry["url"])
         return [{"filename": entry["filename"], "sha256": entry["sha256"]} for entry in files]
+
+    def download(self, name, filename, dest):
+        """Writes the file filename of project name, as the index serves it, to dest."""
+        page = "%s%s/" % (self.url, canonical_name(name))
+        try:
+            with self._open(page) as response:
+                html = response.read().decode("utf-8", "replace")
+                page = response.geturl() or page
+        except (HTTPError, URLError, OSError, ValueError) as error:
+            raise self._fail(page, error)
+        urls = [entry["url"] for entry in parse_project_page(html, page) if entry["filename"] == filename]
+        if not urls:
+            raise PoetryError("the package index at %s does not serve %s (its page for %s lists no such file)"
+                              % (redact_urls(self.url), filename, name))
+        try:
+            with self._open(urls[0]) as response, open(dest, "wb") as handle:
+                shutil.copyfileobj(response, handle, 1024 * 1024)
+        except (URLError, OSError, ValueError) as error:
+            raise self._fail(urls[0], error)
 
     def _digest(self, url):
         scratch = tempfile.mkdtemp(prefix="lockstep-poetry-index-")

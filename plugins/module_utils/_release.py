@@ -154,8 +154,16 @@ class ZipRelease(Release):
             os.chmod(path, mode or 0o644)
 
 
+# How a zip archive starts (a local file header, or the end record of an empty one). Not
+# zipfile.is_zipfile(), which looks for a zip's end record at the end of the file: a tar archive
+# whose last member is a zip (a wheel, say) has one there too.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
 def open_release(path, strip):
-    if zipfile.is_zipfile(path):
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic in _ZIP_MAGIC:
         return ZipRelease(zipfile.ZipFile(path), strip)
     try:
         return TarRelease(tarfile.open(path), strip)

@@ -32,6 +32,7 @@ except ImportError:  # ansible-core depends on packaging; ansible-test's import 
     Version = None
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _build_once
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import (
     RELEASE_VENV_LINK, app_layout, candidate_venv_target, current_target, shared_target, venv_target)
 
@@ -187,6 +188,12 @@ def input_problems(settings):
          "poetry_app_root must be an absolute path."),
         (settings["source_type"] or settings["rollback_to"],
          "poetry_app_source is required, unless poetry_app_rollback_to names a release to go back to."),
+        (settings["build_on"] == "host" or settings["source_type"] in (None, "copy"),
+         "poetry_app_build_on %s builds from the project on the controller: it needs a poetry_app_source of type "
+         "copy (a %s source is unpacked on each host)." % (settings["build_on"], settings["source_type"])),
+        (settings["build_on"] == "host" or not settings["root_install"],
+         "poetry_app_build_on %s ships the locked dependencies only: poetry_app_root_install needs "
+         "poetry_app_build_on host." % settings["build_on"]),
     ]
     return [message for fits, message in checks if not fits] + service_problems(settings)
 
@@ -278,6 +285,14 @@ def needs_scratch(settings, check_mode):
     return not settings["rollback_to"] and (check_mode or settings["source_type"] == "git")
 
 
+def _linking_release(host, layout, key, *release_ids):
+    """The directory of the first of release_ids on the host that links to the virtualenv key."""
+    for release_id in release_ids:
+        if release_id and host["releases"].get(release_id, {}).get("venv") == key:
+            return posixpath.join(layout["releases"], release_id)
+    return None
+
+
 def _complete(host, release_id):
     """Whether a release on the host links to a ready virtualenv (the last step of staging)."""
     venv = host["releases"].get(release_id, {}).get("venv")
@@ -318,17 +333,54 @@ def git_release(commit, scratch):
     }
 
 
-def venv_key(settings, lock_sha1, python_version, release_id):
+def with_venv_to_repair(host, key):
+    """What the host is once a ready virtualenv was found to differ from its lock and what differs
+    was removed from it (poetry_app_verify): a virtualenv to build again where it is, and services
+    to restart once it is."""
+    if key not in host["venvs"]:
+        raise PlanError("The host has no virtualenv %s to put right." % key)
+    return dict(host, repair=key, files=dict(host["files"], restart_marker=True))
+
+
+def venv_key(settings, lock_sha1, python_version, release_id, platform_digest=None):
     """A virtualenv is keyed by what decides its content: the lock, the Python version, the
-    groups, the extras, and the release itself when the project is installed too. (The JSON is
+    groups, the extras, and the release itself when the project is installed too; built once
+    for the fleet (poetry_app_build_on), the wheel tags and markers of the host's Python
+    (platform_digest) too, since hosts of one kind share the wheelhouse of that key. (The JSON is
     the one Jinja's to_json wrote when the role worked this out in YAML: keys stay the same.)"""
     decided_by = [
         lock_sha1, python_version,
         sorted(settings["only"]), sorted(settings["with"]), sorted(settings["without"]),
         sorted(settings["extras"]), settings["all_extras"],
         release_id if settings["root_install"] else "",
-    ]
+    ] + ([platform_digest] if platform_digest else [])
     return "py%s-%s" % (python_version, hashlib.sha256(json.dumps(decided_by).encode("utf-8")).hexdigest()[:12])
+
+
+# Where a host unpacks the wheelhouse of a virtualenv it installs (in the directory of the
+# virtualenvs, which the application's user owns), until the virtualenv is ready.
+WHEELHOUSE_DIR = ".wheelhouse-%s"
+
+
+def wheelhouse(settings, key, target, host, layout):
+    """The build-once mode's plan for a virtualenv to build: the builder (the controller, or the
+    inventory host poetry_app_build_on names), where it keeps the wheelhouse of the key and where
+    the controller does (the same file for the controller), for which kind of host, where the
+    host unpacks it, and whether the host needs its OS's venv package (Debian ships venv's pip
+    apart, in python3-venv)."""
+    builder = settings["build_on"]
+    return {
+        "builder": builder,
+        "delegate_to": "localhost" if builder == "controller" else builder,
+        "archive": posixpath.join(settings["build_cache"], key + ".tar"),
+        # A build host gets the project's pyproject.toml and poetry.lock there.
+        "project": posixpath.join(settings["build_cache"], key + ".project"),
+        "local_archive": posixpath.join(settings["controller_cache"], key + ".tar"),
+        "fetch": builder != "controller",
+        "target": dict((name, value) for name, value in target.items() if name != "digest"),
+        "dir": posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key),
+        "venv_package": not host["platform"]["venv_with_pip"],
+    }
 
 
 def shared_links(shared_paths):
@@ -707,7 +759,7 @@ def plan(settings, host, release, check_mode, env_content):
         found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
                      hooks=hooks(settings, False, False, False), check_lock=False, check_program=False,
                      links=[], switch=None, switch_back=None, precheck=None, compare_locks=None, restart=False,
-                     activate=False,
+                     activate=False, wheelhouse=None,
                      service=_service(manages_service, [], False, [], retire), clear_marks=[],
                      remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
                      deployment=None)
@@ -730,8 +782,14 @@ def plan(settings, host, release, check_mode, env_content):
         lock_sha1 = host["venvs"][linked_venv].get("lock_sha1")
     else:
         lock_sha1 = None
-    key = venv_key(settings, lock_sha1, host["python_version"], release_id) if lock_sha1 else None
-    build = key is not None and host["venvs"].get(key) is None
+    # Built once for the fleet: for the host's kind of Python and platform.
+    build_target = _build_once.target(host["platform"], host["python_version"]) \
+        if settings["build_on"] != "host" else None
+    key = venv_key(settings, lock_sha1, host["python_version"], release_id,
+                   build_target and build_target["digest"]) if lock_sha1 else None
+    # A ready virtualenv that differed from its lock is built again where it is (it serves).
+    repair = key is not None and host.get("repair") == key
+    build = key is not None and (host["venvs"].get(key) is None or repair)
     release_dir = posixpath.join(layout["releases"], release_id)
     # In check mode a release to unpack goes into scratch space, to be checked without changing
     # anything.
@@ -752,7 +810,7 @@ def plan(settings, host, release, check_mode, env_content):
     actions = unit_actions(settings, host, to_write, restart) if manages_service else []
     activate = bool(links or restart or actions)
     # Staging: a release that is not complete, or whose settings now key another virtualenv.
-    stage = unpack or linked_venv != key
+    stage = unpack or linked_venv != key or repair
     to_prune = prune(settings, host, layout, release_id, key) if key is not None else []
     programs = found["programs"]
     keep_failed = settings["keep_failed_releases"] and not rollback
@@ -784,6 +842,10 @@ def plan(settings, host, release, check_mode, env_content):
             "build": build,
             "link_target": venv_target(key),
             "record_path": posixpath.join(venv_dir, layout["venv_record"]),
+            "repair": repair,
+            # What poetry_app_verify checks a ready virtualenv against: the lock of a release that
+            # links to it, this one once complete, else the current one (None: none does yet).
+            "check_project": None if build else _linking_release(host, layout, key, release_id, current_id),
             # Written into a virtualenv once it is ready.
             "record": {
                 "lock_sha1": lock_sha1,
@@ -796,13 +858,19 @@ def plan(settings, host, release, check_mode, env_content):
                 "extras": settings["extras"],
                 "all_extras": settings["all_extras"],
                 "root": settings["root_install"],
+                "built_on": settings["build_on"],
             },
         },
+        # The virtualenv to build, built once on the controller or a build host and shipped as a
+        # wheelhouse (None: the host builds it with Poetry, or builds none).
+        wheelhouse=wheelhouse(settings, key, build_target, host, layout) if build and build_target else None,
         stage=stage,
         hooks=hooks(settings, stage, switch_release, rollback),
         # The lock must be fresh, unless a ready virtualenv was built from this very
         # pyproject.toml and poetry.lock (a code-only release, say).
-        check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)),
+        # Built once for the fleet, the hosts have no Poetry: the builder reads the lock as it is.
+        check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)
+                        and build_target is None),
         # The service's program, looked up in the virtualenv unless it is a path, is checked for a
         # release to switch to or a new virtualenv once that exists (in check mode a new one
         # does not).
@@ -840,11 +908,12 @@ def plan(settings, host, release, check_mode, env_content):
         # What a failure leaves behind: the staged release (unless it was there before, complete)
         # and a virtualenv built for it; after a failed activation, the release switched to.
         remove_if_staging_fails=([release_dir] if unpack and switch_release else [])
-        + ([venv_dir] if build else []),
+        + ([venv_dir] if build and not repair else [])
+        + ([posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key)] if build and build_target else []),
         # A release kept after it failed (poetry_app_keep_failed_releases) is marked instead, and
         # one that the host had before (a rollback to it) stays as it is.
         remove_if_activation_fails=[] if keep_failed or rollback
-        else ([release_dir] if switch_release else []) + ([venv_dir] if build else []),
+        else ([release_dir] if switch_release else []) + ([venv_dir] if build and not repair else []),
         mark_failed=posixpath.join(release_dir, layout["failed_marker"]) if keep_failed and switch_release else None,
         prune=to_prune,
         deployment={

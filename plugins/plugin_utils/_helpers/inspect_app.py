@@ -11,13 +11,16 @@ temporary directory when asked to (scratch_prefix)."""
 import base64
 import grp
 import hashlib
+import importlib.util
 import json
 import os
+import platform
 import pwd
 import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 
 
@@ -101,6 +104,44 @@ def unit_states(units):
             for unit, block in zip(units, blocks)}
 
 
+def python_platform():
+    """What decides which wheels this Python installs: the environment that PEP 508 markers are
+    evaluated in (as packaging's default_environment() gives it), the ABI and the C library (for
+    the wheel tags the controller works out), and whether it makes virtualenvs with pip (venv
+    with ensurepip, which Debian ships apart in python3-venv)."""
+    info = sys.implementation
+    version = "%d.%d.%d" % info.version[:3]
+    if info.version.releaselevel != "final":
+        version += info.version.releaselevel[0] + str(info.version.serial)
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
+    return {
+        "marker_environment": {
+            "implementation_name": info.name,
+            "implementation_version": version,
+            "os_name": os.name,
+            "platform_machine": platform.machine(),
+            "platform_release": platform.release(),
+            "platform_system": platform.system(),
+            "platform_version": platform.version(),
+            "python_full_version": platform.python_version(),
+            "platform_python_implementation": platform.python_implementation(),
+            "python_version": ".".join(platform.python_version_tuple()[:2]),
+            "sys_platform": sys.platform,
+        },
+        # cpython-311-x86_64-linux-gnu: the ABI is cp311 (cp313t for a free-threaded build).
+        "soabi": sysconfig.get_config_var("SOABI") or "",
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        # "glibc 2.36"; None for another C library (musl has no manylinux wheels).
+        "glibc": libc.split()[1] if libc and libc.startswith("glibc ") else None,
+        "venv_with_pip": find_module("venv") and find_module("ensurepip"),
+    }
+
+
+def find_module(name):
+    """Whether the standard library has the module name (Debian ships some apart)."""
+    return importlib.util.find_spec(name) is not None
+
+
 def take_lock(lock):
     """The deploy lock, taken unless another run holds it: a file made only if it does not exist,
     with the holder's description; one whose holder's token is lock["replace"] (a run that ended
@@ -155,6 +196,7 @@ def main(args):
         "app_group_exists": account(grp.getgrnam, args["group"]),
         "python": sys.executable,
         "python_version": "%d.%d" % sys.version_info[:2],
+        "platform": python_platform(),
         "git": shutil.which("git") is not None,
         "directories_to_fix": [path for path in args["directories"] if describe(path) != wanted],
         "current_release": os.path.basename(current["target"]) if current and current["type"] == "link" else "",

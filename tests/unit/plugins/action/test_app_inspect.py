@@ -244,7 +244,7 @@ def test_bad_settings_fail_before_the_host_is_looked_at(tmp_path):
 def test_planning_again_needs_the_settings(tmp_path):
     result = run(action(tmp_path, {"python": sys.executable, "root": "/srv/shopfront", "user": USER, "group": GROUP,
                                    "inspection": {"host": {}}}))
-    assert result["failed"] and result["msg"] == "inspection, commit, checksums and locks plan again: they need plan."
+    assert result["failed"] and result["msg"] == "inspection, commit, checksums, locks and repair plan again: they need plan."
 
 
 def test_a_rollback_does_not_read_the_source(tmp_path):
@@ -278,3 +278,19 @@ def test_a_lock_left_by_a_run_that_ended_is_taken_over(tmp_path):
     taken = run(action(tmp_path, deploy_args(tmp_path)))
     assert not taken.get("failed"), taken
     assert taken["lock"]["acquired"] and taken["lock"]["replaced"]["token"] == "left"
+
+
+@pytest.mark.parametrize("builder, groups, message", [
+    ("build1", {"all": ["web1", "build1"]}, None),
+    ("controller", {"all": ["web1"]}, None),
+    ("buidl1", {"all": ["web1", "build1"]}, "poetry_app_build_on 'buidl1' is not host, controller or a host of the inventory."),
+])
+def test_builder_is_the_controller_or_a_host_of_the_inventory(tmp_path, builder, groups, message):
+    args = deploy_args(tmp_path, source={"type": "copy", "path": "missing"})
+    args["plan"]["build_on"] = builder
+    result = run_action(action(tmp_path, args), task_vars={"inventory_hostname": "web1", "groups": groups})
+    if message:
+        assert result["failed"] and result["msg"] == message
+    else:
+        # Past the check: the missing source is what fails.
+        assert "poetry_app_source.path" in result["msg"]

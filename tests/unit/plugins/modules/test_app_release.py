@@ -162,6 +162,23 @@ def test_zip_archive_keeps_unix_modes(tmp_path, releases, unpack):
     assert stat.S_IMODE(os.stat(str(dest / "pyproject.toml")).st_mode) == 0o644
 
 
+def test_tar_archive_that_ends_with_a_zip_is_a_tar(tmp_path, releases, unpack):
+    # A zip's end record at the end of the file (a wheel as the last member) does not make the
+    # tar a zip: a wheelhouse is packed so.
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("demo/__init__.py", "")
+    src = str(tmp_path / "wheelhouse.tar")
+    with tarfile.open(src, "w") as archive:
+        for name, data in (("requirements.txt", b"demo==1\n"), ("demo-1-py3-none-any.whl", wheel.getvalue())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    dest = releases / "w1"
+    unpack(dict(src=src, remote_src=True, dest=str(dest)))
+    assert sorted(os.listdir(str(dest))) == ["demo-1-py3-none-any.whl", "requirements.txt"]
+
+
 @pytest.mark.parametrize("entries, message", [
     ([("../evil", b"x", 0o644)], "leads out of the release with '..'"),
     ([("/etc/evil", b"x", 0o644)], "has an absolute path"),

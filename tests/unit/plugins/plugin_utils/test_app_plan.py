@@ -29,6 +29,7 @@ def settings(**changes):
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
         "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "shared_files": [], "break_lock": False,
+        "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
     }
     found.update(changes)
     return found
@@ -68,7 +69,7 @@ def key(lock=LOCK, wanted=None, release_id="r1"):
 
 def record(lock=LOCK, pyproject=PYPROJECT):
     return {"lock_sha1": lock, "pyproject_sha1": pyproject, "python": "/usr/bin/python3", "python_version": "3.11",
-            "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root": False}
+            "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root": False, "built_on": "host"}
 
 
 def managed_file(content, owner, group, mode):
@@ -140,6 +141,30 @@ def test_same_release_again_is_idle():
     assert not (found["stage"] or found["activate"] or found["restart"] or found["files_to_write"] or found["prune"])
     assert found["deployment"]["switched"] is False and found["deployment"]["virtualenv_reused"] is True
     assert found["deployment"]["previous_release_id"] == "r1"
+
+
+def test_ready_virtualenv_is_checked_against_the_lock_of_a_release_that_links_to_it():
+    # The release itself once complete; a code-only release's, not unpacked yet, the current one's.
+    assert plan(deployed_host(), release("r1"))["venv"]["check_project"] == "/srv/shopfront/releases/r1"
+    assert plan(deployed_host(), release("r2"))["venv"]["check_project"] == "/srv/shopfront/releases/r1"
+    # A virtualenv to build has nothing to check yet.
+    assert plan(deployed_host(), release("r2", lock="f" * 40))["venv"]["check_project"] is None
+
+
+def test_virtualenv_that_differs_from_its_lock_is_built_again_where_it_is_and_the_service_restarts():
+    host = _app_plan.with_venv_to_repair(deployed_host(), key())
+    found = plan(host, release("r1"))
+    assert not found["idle"] and found["stage"] and found["venv"]["build"] and found["venv"]["repair"]
+    assert not found["release"]["unpack"] and not found["release"]["switch"] and found["links"] == []
+    assert found["venv"]["dir"] == "/srv/shopfront/venvs/" + key()
+    assert found["restart"] and found["activate"]
+    # It serves: whatever fails, it stays.
+    assert found["remove_if_staging_fails"] == [] and found["remove_if_activation_fails"] == []
+
+
+def test_only_a_virtualenv_the_host_has_is_put_right():
+    with pytest.raises(_app_plan.PlanError, match="no virtualenv py3.11-nothere to put right"):
+        _app_plan.with_venv_to_repair(deployed_host(), "py3.11-nothere")
 
 
 def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():

@@ -1,0 +1,150 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A wheelhouse: the locked files one kind of host installs, taken from the package indexes once,
+checked against the lock's sha256 hashes, and packed with a requirements file that pins each to
+its hash, for lockstep.poetry.wheelhouse (the app role's build-once mode).
+
+- selected_packages(): what a kind of host installs from the lock (_lock_selection.py).
+- best_wheel(): which of a locked package's files a host installs, by its wheel tags.
+- choose(): that file for each selected package, or the reason why a package has none.
+- requirements_text(): the requirements file pip installs the wheelhouse from (--require-hashes).
+- package_index(): where a locked package comes from, and the credentials Poetry would send.
+- build(): download, check and pack (the only part that does I/O, through an Index).
+
+Private to this collection: no compatibility promise.
+"""
+
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+
+from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
+from ansible_collections.lockstep.poetry.plugins.module_utils._lock_selection import LockSelectionError, select
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+
+PYPI_SIMPLE = "https://pypi.org/simple/"
+REQUIREMENTS = "requirements.txt"
+# What the wheelhouse says of itself, beside its wheels.
+MANIFEST = "wheelhouse.json"
+
+
+class WheelhouseError(Exception):
+    """A locked package cannot be shipped as it is; the message names it."""
+
+
+def selected_packages(project_path, selection, environment):
+    """The locked distributions a Python whose marker environment is environment installs from the
+    project at project_path for selection (only, with_groups, without_groups, extras,
+    all_extras), each with its [package.source] from the lock."""
+    try:
+        pyproject = _toml.load(os.path.join(project_path, "pyproject.toml"))
+        lock = _toml.load(os.path.join(project_path, "poetry.lock"))
+        selected = select(pyproject, lock, selection, environment)
+    except _toml.TomlError as error:
+        raise WheelhouseError(error.msg)
+    except LockSelectionError as error:
+        raise WheelhouseError(str(error))
+    sources = dict((canonical_name(package["name"]), package.get("source")) for package in lock.get("package", []))
+    return dict((key, dict(package, source=sources.get(key))) for key, package in selected.items())
+
+
+def wheel_tags(filename):
+    """The tags a wheel's file name says it fits ({py3-none-any, ...}); None for an sdist."""
+    if not filename.endswith(".whl"):
+        return None
+    parts = filename[:-len(".whl")].split("-")
+    if len(parts) not in (5, 6):
+        return None
+    pythons, abis, platforms = parts[-3:]
+    return set("%s-%s-%s" % (python, abi, platform)
+               for python in pythons.split(".") for abi in abis.split(".") for platform in platforms.split("."))
+
+
+def best_wheel(files, tags):
+    """Among a package's locked files ([{file, hash}]), the wheel that the host installs: the one
+    whose best tag comes first in tags (the host's tags, most specific first, as pip orders
+    them); None when no wheel fits."""
+    rank = dict((tag, position) for position, tag in enumerate(tags))
+    best = None
+    for entry in files:
+        fits = [rank[tag] for tag in wheel_tags(entry["file"]) or () if tag in rank]
+        if fits and (best is None or min(fits) < best[0]):
+            best = (min(fits), entry)
+    return best[1] if best else None
+
+
+def choose(packages, tags, describe_target):
+    """[{name, version, file, sha256, source}] for the selected packages ({key: {name, version,
+    files, source}}), each the wheel the host installs; raises WheelhouseError naming every
+    package that has none (only an sdist: building it needs the host's own Python)."""
+    chosen, without = [], []
+    for key in sorted(packages):
+        package = packages[key]
+        entry = best_wheel(package["files"], tags)
+        if entry is None:
+            without.append("%s %s" % (package["name"], package["version"]))
+            continue
+        algorithm, _sep, digest = entry["hash"].partition(":")
+        if algorithm != "sha256" or not digest:
+            raise WheelhouseError("%s %s: the lock gives %s no sha256 hash (%s)"
+                                  % (package["name"], package["version"], entry["file"], entry["hash"]))
+        chosen.append({"name": package["name"], "version": package["version"], "file": entry["file"],
+                       "sha256": digest.lower(), "source": package.get("source")})
+    if without:
+        raise WheelhouseError(
+            "the lock has no wheel for %s that fits %s (only files for other Pythons or platforms, or an sdist "
+            "that would have to be built there): deploy with poetry_app_build_on: host, where each host builds "
+            "what it needs" % (", ".join(without), describe_target))
+    return chosen
+
+
+def requirements_text(chosen):
+    """The requirements file of the wheelhouse: each package pinned to its version and to the hash
+    of the file shipped, which is one of the lock's."""
+    return "".join("%s==%s --hash=sha256:%s\n" % (entry["name"], entry["version"], entry["sha256"])
+                   for entry in chosen)
+
+
+def package_index(source):
+    """(URL of the simple API, name of the source whose credentials Poetry sends) for a locked
+    package's [package.source] (None: PyPI)."""
+    if not source or source.get("type") in (None, ""):
+        return PYPI_SIMPLE, None
+    if source.get("type") != "legacy":
+        raise WheelhouseError("build once ships files from package indexes; a %s source (%s) is not one"
+                              % (source.get("type"), source.get("url") or source.get("reference")))
+    return source["url"].rstrip("/") + "/", source.get("reference")
+
+
+def build(chosen, open_index, archive, manifest):
+    """Downloads each chosen file from its index (open_index(source) returns an Index), checks its
+    sha256 against the lock's, and packs the wheels, the requirements file and the manifest into
+    archive (a tar file, written in one rename). Raises WheelhouseError on the first file whose
+    hash the lock does not have, before anything is packed."""
+    scratch = tempfile.mkdtemp(prefix="lockstep-poetry-wheelhouse-", dir=os.path.dirname(archive))
+    try:
+        for entry in chosen:
+            path = os.path.join(scratch, entry["file"])
+            index = open_index(entry["source"])
+            index.download(canonical_name(entry["name"]), entry["file"], path)
+            found = file_digest(path)
+            if found != entry["sha256"]:
+                raise WheelhouseError(
+                    "%s %s: %s from %s has sha256 %s, which is not the one poetry.lock gives it (%s). Nothing "
+                    "was shipped to any host: find out why the index serves another file under the locked "
+                    "name and version" % (entry["name"], entry["version"], entry["file"], index.url, found,
+                                          entry["sha256"]))
+        with open(os.path.join(scratch, REQUIREMENTS), "w") as handle:
+            handle.write(requirements_text(chosen))
+        with open(os.path.join(scratch, MANIFEST), "w") as handle:
+            json.dump(manifest, handle, indent=1, sort_keys=True)
+        packed = archive + ".part"
+        with tarfile.open(packed, "w") as tar:
+            for name in sorted(os.listdir(scratch)):
+                tar.add(os.path.join(scratch, name), arcname=name)
+        os.replace(packed, archive)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,132 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+
+import pytest
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import (
+    MANIFEST, PYPI_SIMPLE, REQUIREMENTS, WheelhouseError, best_wheel, build, choose, package_index,
+    requirements_text, wheel_tags)
+
+# A CPython 3.11 on x86_64 with glibc 2.36, most specific first (a few of its tags).
+TAGS = ["cp311-cp311-linux_x86_64", "cp311-cp311-manylinux_2_36_x86_64", "cp311-cp311-manylinux_2_17_x86_64",
+        "cp311-cp311-manylinux2014_x86_64", "cp311-abi3-manylinux_2_17_x86_64", "cp310-abi3-manylinux_2_17_x86_64",
+        "py3-none-manylinux_2_17_x86_64", "cp311-none-any", "py311-none-any", "py3-none-any"]
+
+
+def entry(name, digest="a" * 64):
+    return {"file": name, "hash": "sha256:" + digest}
+
+
+@pytest.mark.parametrize("filename, expected", [
+    ("gunicorn-23.0.0-py3-none-any.whl", {"py3-none-any"}),
+    ("six-1.16.0-py2.py3-none-any.whl", {"py2-none-any", "py3-none-any"}),
+    ("x-1-1build-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+     {"cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64"}),
+    ("gunicorn-23.0.0.tar.gz", None),
+    ("broken.whl", None),
+])
+def test_wheel_tags_of_a_file_name(filename, expected):
+    assert wheel_tags(filename) == expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    # Pure Python: the only wheel, never the sdist.
+    (["a-1.tar.gz", "a-1-py3-none-any.whl"], "a-1-py3-none-any.whl"),
+    # The most specific tag wins over a pure wheel and a more generic ABI.
+    (["a-1-py3-none-any.whl", "a-1-cp310-abi3-manylinux_2_17_x86_64.whl",
+      "a-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"],
+     "a-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+    # Wheels for other Pythons or platforms do not fit.
+    (["a-1-cp312-cp312-manylinux_2_17_x86_64.whl", "a-1-cp311-cp311-macosx_11_0_arm64.whl", "a-1.tar.gz"], None),
+    ([], None),
+])
+def test_best_wheel_for_the_host(files, expected):
+    found = best_wheel([entry(name) for name in files], TAGS)
+    assert (found and found["file"]) == expected
+
+
+def package(name, version, files, source=None):
+    return {"name": name, "version": version, "files": [entry(item) for item in files], "source": source}
+
+
+def test_choose_names_every_package_without_a_wheel():
+    packages = {
+        "good": package("good", "1", ["good-1-py3-none-any.whl"]),
+        "native": package("Native", "2.0", ["native-2.0-cp312-cp312-manylinux_2_17_x86_64.whl"]),
+        "sdist-only": package("sdist-only", "3", ["sdist-only-3.tar.gz"]),
+    }
+    with pytest.raises(WheelhouseError) as caught:
+        choose(packages, TAGS, "CPython 3.11 on x86_64")
+    message = str(caught.value)
+    assert "Native 2.0, sdist-only 3" in message
+    assert "CPython 3.11 on x86_64" in message
+    assert "poetry_app_build_on: host" in message
+
+
+def test_choose_needs_sha256_hashes():
+    packages = {"md5": {"name": "md5", "version": "1", "files": [{"file": "md5-1-py3-none-any.whl", "hash": "md5:abc"}]}}
+    with pytest.raises(WheelhouseError, match="no sha256 hash"):
+        choose(packages, TAGS, "the hosts")
+
+
+def test_requirements_pin_version_and_hash():
+    chosen = choose({"b": package("B", "2", ["b-2-py3-none-any.whl"]), "a": package("a", "1", ["a-1-py3-none-any.whl"])},
+                    TAGS, "the hosts")
+    assert requirements_text(chosen) == "a==1 --hash=sha256:%s\nB==2 --hash=sha256:%s\n" % ("a" * 64, "a" * 64)
+
+
+@pytest.mark.parametrize("source, expected", [
+    (None, (PYPI_SIMPLE, None)),
+    ({"type": "legacy", "url": "http://127.0.0.1:8080/simple", "reference": "internal"},
+     ("http://127.0.0.1:8080/simple/", "internal")),
+])
+def test_package_index(source, expected):
+    assert package_index(source) == expected
+
+
+def test_package_index_refuses_what_is_not_an_index():
+    with pytest.raises(WheelhouseError, match="a git source"):
+        package_index({"type": "git", "url": "https://git.example.com/lib.git"})
+
+
+class FakeIndex:
+    """Serves given bytes for each file name, as an Index downloads them."""
+
+    url = "http://127.0.0.1:1/simple/"
+
+    def __init__(self, content):
+        self.content = content
+
+    def download(self, name, filename, dest):
+        with open(dest, "wb") as handle:
+            handle.write(self.content[filename])
+
+
+def test_build_packs_checked_wheels_with_their_requirements(tmp_path):
+    wheel = b"a wheel"
+    digest = hashlib.sha256(wheel).hexdigest()
+    chosen = [{"name": "a", "version": "1", "file": "a-1-py3-none-any.whl", "sha256": digest, "source": None}]
+    archive = str(tmp_path / "key.tar")
+    build(chosen, lambda source: FakeIndex({"a-1-py3-none-any.whl": wheel}), archive, {"lock_sha256": "x"})
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == sorted(["a-1-py3-none-any.whl", REQUIREMENTS, MANIFEST])
+        assert tar.extractfile(REQUIREMENTS).read().decode() == "a==1 --hash=sha256:%s\n" % digest
+        assert json.loads(tar.extractfile(MANIFEST).read()) == {"lock_sha256": "x"}
+    # Nothing else is left beside the archive.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["key.tar"]
+
+
+def test_build_fails_on_a_file_the_lock_does_not_have(tmp_path):
+    chosen = [{"name": "gunicorn", "version": "23.0.0", "file": "gunicorn-23.0.0-py3-none-any.whl",
+               "sha256": "0" * 64, "source": None}]
+    archive = str(tmp_path / "key.tar")
+    with pytest.raises(WheelhouseError) as caught:
+        build(chosen, lambda source: FakeIndex({"gunicorn-23.0.0-py3-none-any.whl": b"another file"}), archive, {})
+    assert "gunicorn 23.0.0" in str(caught.value)
+    assert "is not the one poetry.lock gives it" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
