@@ -369,13 +369,16 @@ def wheelhouse(settings, key, target, host, layout):
     host unpacks it, and whether the host needs its OS's venv package (Debian ships venv's pip
     apart, in python3-venv)."""
     builder = settings["build_on"]
+    archive = posixpath.join(settings["build_cache"], key + ".tar")
     return {
         "builder": builder,
         "delegate_to": "localhost" if builder == "controller" else builder,
-        "archive": posixpath.join(settings["build_cache"], key + ".tar"),
+        "archive": archive,
         # A build host gets the project's pyproject.toml and poetry.lock there.
         "project": posixpath.join(settings["build_cache"], key + ".project"),
-        "local_archive": posixpath.join(settings["controller_cache"], key + ".tar"),
+        # The controller ships what it built itself from poetry_app_build_cache, and what a build
+        # host built from its own cache, where it fetches it.
+        "local_archive": archive if builder == "controller" else posixpath.join(settings["controller_cache"], key + ".tar"),
         "fetch": builder != "controller",
         "target": dict((name, value) for name, value in target.items() if name != "digest"),
         "dir": posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key),

@@ -912,3 +912,15 @@ def test_units_to_inspect():
 def test_ipv6_listen_where_the_check_points():
     wanted = settings(command="gunicorn shopfront:app", listen="[::1]:8000", healthcheck_url="http://[::1]:8000/health")
     assert _app_plan.checked_before_switch(wanted)["unit"] == "shopfront"
+
+
+@pytest.mark.parametrize("builder, shipped", [
+    # poetry_app_build_cache given for the controller: the hosts get the archive from there.
+    ("controller", "/cache/py3.11-key.tar"),
+    # A build host's archive is fetched into the controller's cache.
+    ("build1", "/controller-cache/py3.11-key.tar"),
+])
+def test_wheelhouse_is_shipped_from_where_the_controller_has_it(builder, shipped):
+    found = _app_plan.wheelhouse(settings(build_on=builder), "py3.11-key", {"python_version": "3.11"},
+                                 {"platform": {"venv_with_pip": True}}, app_layout("/srv/shopfront", "shopfront"))
+    assert found["archive"] == "/cache/py3.11-key.tar" and found["local_archive"] == shipped
