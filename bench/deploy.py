@@ -82,6 +82,28 @@ def locked_packages(project):
     return (project / "poetry.lock").read_text().count("\n[[package]]\n") + 1
 
 
+def sample_application(python, cache, work):
+    """Starts the benchmark's index (in cache/index), installs Poetry 2.5.1 for the controller (in
+    cache/poetry) and renders the application into work: a release for the fresh deploy and one
+    for each code-only run (the same lock, other code). Returns the index's state, Poetry's
+    directory and the releases' names."""
+    state = cache / "index" / "state.json"
+    subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "start", "--dir", str(state.parent)],
+                   check=True)
+    poetry = cache / "poetry" / "2.5.1"
+    subprocess.run([str(ROOT / "tests/testbed/poetry.sh"), "2.5.1", str(poetry)], check=True)
+    releases = ["v%d" % (number + 1) for number in range(1 + RUNS["code-only"])]
+    for release in releases:
+        render(python, state, poetry / "bin/poetry", work / release, release[1:])
+    log("application with %d locked packages" % locked_packages(work / "v1"))
+    return json.loads(state.read_text()), poetry, releases
+
+
+def stop_index(python, cache):
+    subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "stop", "--dir", str(cache / "index")],
+                   check=False)
+
+
 def playbook(venv, view, path, log_file, *args, profile=False):
     """Runs one playbook against localhost; returns its wall time in seconds."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(view.parents[2]), ANSIBLE_FORCE_COLOR="0",
@@ -114,21 +136,9 @@ def main():
 
     venv, view = development_environment()
     python = venv / "bin/python"
-    index = CACHE / "index"
-    subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "start", "--dir", str(index)],
-                   check=True)
     work = Path(tempfile.mkdtemp(prefix="lockstep-bench-deploy."))
     try:
-        poetry = CACHE / "poetry" / "2.5.1"
-        subprocess.run([str(ROOT / "tests/testbed/poetry.sh"), "2.5.1", str(poetry)], check=True)
-        state = index / "state.json"
-        index_state = json.loads(state.read_text())
-        # Each code-only run deploys a release of its own: the same lock, other code.
-        releases = ["v%d" % (number + 1) for number in range(1 + RUNS["code-only"])]
-        for release in releases:
-            render(python, state, poetry / "bin/poetry", work / release, release[1:])
-        log("application with %d locked packages" % locked_packages(work / "v1"))
-
+        index_state, poetry, releases = sample_application(python, CACHE, work)
         plan = ([("fresh", "v1")] * RUNS["fresh"] + [("code-only", release) for release in releases[1:]]
                 + [("no-change", releases[-1])] * RUNS["no-change"])
         runs = {}
@@ -162,11 +172,10 @@ def main():
                     for attempt in range(2))
     finally:
         if args.keep:
-            log("kept %s and the index in %s" % (work, index))
+            log("kept %s and the index in %s" % (work, CACHE / "index"))
         else:
             shutil.rmtree(work, ignore_errors=True)
-            subprocess.run([str(python), str(ROOT / "tests/testbed/index.py"), "stop", "--dir", str(index)],
-                           check=False)
+            stop_index(python, CACHE)
 
     missed = []
     print("fresh deploy: %.1f s wall clock, %.1f s in the role" % times["fresh"])
