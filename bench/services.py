@@ -78,7 +78,7 @@ def start_container():
         "--volume", "/var/tmp/lockstep-testbed/pip-cache:/root/.cache/pip",
         "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", IMAGE, "/lib/systemd/systemd",
     ], check=True, stdout=subprocess.DEVNULL)
-    for _ in range(60):
+    for _attempt in range(60):
         state = subprocess.run(["docker", "exec", CONTAINER, "systemctl", "is-system-running"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
         if state.stdout.strip() in ("running", "degraded"):
@@ -129,7 +129,7 @@ def main():
     python = venv / "bin/python"
     work = Path(tempfile.mkdtemp(prefix="lockstep-bench-services."))
     try:
-        index_state, _, releases = bench.sample_application(python, CACHE, work)
+        index_state, _index, releases = bench.sample_application(python, CACHE, work)
         start_container()
         inventory = work / "inventory.json"
         inventory.write_text(json.dumps({"all": {"hosts": {CONTAINER: {
@@ -139,7 +139,7 @@ def main():
         }}}}))
         bench.log("installing Poetry in %s" % CONTAINER)
         bench.playbook(venv, view, bench.ROOT / "bench/services_host.yml", work / "host.log", "-i", str(inventory),
-                 "-e", "bench_hosts=" + CONTAINER)
+                       "-e", "bench_hosts=" + CONTAINER)
         common = {
             "bench_hosts": CONTAINER,
             "bench_root": "/srv/" + APP,

@@ -15,6 +15,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import locked_packages
+from ansible_collections.lockstep.poetry.plugins.module_utils._markers import ENVIRONMENT_CODE
 from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan, _deploy_lock
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, helper_path, run_helper
@@ -242,6 +243,8 @@ class ActionModule(ActionBase):
             "group": args["group"],
             "service": _app_plan.unit_name(settings) if settings else args["service"],
             "scratch_prefix": None,
+            # What the host's Python is, for build once (plugin_utils/_build_once.py).
+            "marker_code": ENVIRONMENT_CODE,
         }
         if settings and _app_plan.needs_scratch(settings, check_mode):
             wanted["scratch_prefix"] = settings["name"] + "-deploy."

@@ -14,7 +14,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import platform
 import pwd
 import shutil
 import stat
@@ -104,30 +103,17 @@ def unit_states(units):
             for unit, block in zip(units, blocks)}
 
 
-def python_platform():
+def python_platform(marker_code):
     """What decides which wheels this Python installs: the environment that PEP 508 markers are
-    evaluated in (as packaging's default_environment() gives it), the ABI and the C library (for
-    the wheel tags the controller works out), and whether it makes virtualenvs with pip (venv
-    with ensurepip, which Debian ships apart in python3-venv)."""
-    info = sys.implementation
-    version = "%d.%d.%d" % info.version[:3]
-    if info.version.releaselevel != "final":
-        version += info.version.releaselevel[0] + str(info.version.serial)
+    evaluated in (marker_code, module_utils/_markers.py's ENVIRONMENT_CODE, which the action
+    sends: the one definition, which lockstep.poetry.verify runs too), the ABI and the C library
+    (for the wheel tags the controller works out), and whether it makes virtualenvs with pip
+    (venv with ensurepip, which Debian ships apart in python3-venv)."""
+    namespace = {}
+    exec(compile(marker_code, "<marker environment>", "exec"), namespace)  # pylint: disable=exec-used
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
     return {
-        "marker_environment": {
-            "implementation_name": info.name,
-            "implementation_version": version,
-            "os_name": os.name,
-            "platform_machine": platform.machine(),
-            "platform_release": platform.release(),
-            "platform_system": platform.system(),
-            "platform_version": platform.version(),
-            "python_full_version": platform.python_version(),
-            "platform_python_implementation": platform.python_implementation(),
-            "python_version": ".".join(platform.python_version_tuple()[:2]),
-            "sys_platform": sys.platform,
-        },
+        "marker_environment": namespace["marker_environment"](),
         # cpython-311-x86_64-linux-gnu: the ABI is cp311 (cp313t for a free-threaded build).
         "soabi": sysconfig.get_config_var("SOABI") or "",
         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
@@ -196,7 +182,7 @@ def main(args):
         "app_group_exists": account(grp.getgrnam, args["group"]),
         "python": sys.executable,
         "python_version": "%d.%d" % sys.version_info[:2],
-        "platform": python_platform(),
+        "platform": python_platform(args["marker_code"]) if args.get("marker_code") else None,
         "git": shutil.which("git") is not None,
         "directories_to_fix": [path for path in args["directories"] if describe(path) != wanted],
         "current_release": os.path.basename(current["target"]) if current and current["type"] == "link" else "",

@@ -9,6 +9,7 @@ import sys
 import pytest
 from packaging import tags
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._markers import ENVIRONMENT_CODE
 from ansible_collections.lockstep.poetry.plugins.plugin_utils import _build_once
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
 
@@ -24,7 +25,7 @@ def inspect_app():
 def test_tags_of_this_python_are_those_pip_uses():
     # What the helper says of this Python, turned into tags on the controller: packaging's own
     # list for the running interpreter, in the same order.
-    found = _build_once.target(inspect_app().python_platform(), "%d.%d" % sys.version_info[:2])
+    found = _build_once.target(inspect_app().python_platform(ENVIRONMENT_CODE), "%d.%d" % sys.version_info[:2])
     assert found["tags"] == [str(tag) for tag in tags.sys_tags()]
 
 
