@@ -184,8 +184,10 @@ class ActionModule(ActionBase):
                         source_type=None if args["plan"]["rollback_to"] else (args["source"] or {}).get("type"))
         settings["service_name"] = settings["service_name"] or settings["name"]
         settings["controller_cache"] = os.path.expanduser(BUILD_CACHE)
-        if not settings["build_cache"]:
-            settings["build_cache"] = settings["controller_cache"] if settings["build_on"] == "controller" else BUILD_CACHE
+        settings["build_cache"] = settings["build_cache"] or BUILD_CACHE
+        if settings["build_on"] == "controller":
+            # The controller's own paths: the tasks that ship from there do not expand a '~'.
+            settings["build_cache"] = os.path.expanduser(settings["build_cache"])
         _app_plan.check_input(settings)
         return settings
 

@@ -9,6 +9,7 @@ import grp
 import hashlib
 import json
 import os
+import posixpath
 import pwd
 import subprocess
 import sys
@@ -294,3 +295,20 @@ def test_builder_is_the_controller_or_a_host_of_the_inventory(tmp_path, builder,
     else:
         # Past the check: the missing source is what fails.
         assert "poetry_app_source.path" in result["msg"]
+
+
+@pytest.mark.parametrize("builder, cache, expected", [
+    # The controller ships from its own paths: a '~' there is its user's home.
+    ("controller", "~/wheelhouses", os.path.expanduser("~/wheelhouses")),
+    ("controller", "", os.path.expanduser("~/.cache/lockstep-poetry/wheelhouses")),
+    # A build host's cache is read there, where its modules expand it.
+    ("build1", "", "~/.cache/lockstep-poetry/wheelhouses"),
+])
+def test_build_cache_of_the_builder(tmp_path, builder, cache, expected):
+    project(tmp_path / "src")
+    args = deploy_args(tmp_path)
+    args["plan"].update(build_on=builder, build_cache=cache)
+    task_vars = {"inventory_hostname": "web1", "groups": {"all": ["web1", "build1"]}}
+    result = run_action(action(tmp_path, args), task_vars=task_vars)
+    assert not result.get("failed"), result
+    assert posixpath.dirname(result["plan"]["wheelhouse"]["archive"]) == expected
