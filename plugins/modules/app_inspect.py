@@ -251,15 +251,11 @@ options:
         type: str
         required: true
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.action_plugin
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: It never changes anything on the host; RV(check_mode) says whether the task runs in check mode.
@@ -269,8 +265,6 @@ attributes:
   idempotent:
     description: It only reads.
     support: full
-  platform:
-    platforms: posix
 notes:
   - A copy source is packed on every run to find out its checksum; unchanged content is not
     written again.

@@ -93,15 +93,11 @@ options:
         Ansible finds it.
     type: str
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.action_plugin
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
@@ -113,8 +109,6 @@ attributes:
   idempotent:
     description: Run again, an existing O(dest) is left alone unless O(force=true).
     support: full
-  platform:
-    platforms: posix
 notes:
   - An archive from the controller is transferred on every run, also when O(dest) exists and is
     left alone; guard the task with a condition where that matters (the M(lockstep.poetry.app)

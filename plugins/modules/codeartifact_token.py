@@ -46,6 +46,7 @@ options:
     type: int
     default: 43200
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
   - lockstep.poetry.aws
   - ansible.builtin.action_common_attributes
 attributes:
@@ -54,8 +55,6 @@ attributes:
     details: The module only reads from AWS, so it runs in check mode too and returns a token.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: lockstep.poetry.credentials
   - name: CodeArtifact authentication and tokens

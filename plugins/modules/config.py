@@ -87,6 +87,8 @@ options:
         C(~/Library/Application Support/pypoetry)), where Poetry looks too.
     type: path
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -95,8 +97,6 @@ attributes:
   diff_mode:
     support: full
     details: The setting's stored value before and after, as one line C(name = value).
-  platform:
-    platforms: posix
 notes:
   - A new file is created with mode C(0600), owned by the user the task runs as, in a directory
     created with mode C(0700) when missing. An existing file keeps its mode, owner and group.

@@ -88,6 +88,8 @@ options:
         C(~/.config/pypoetry) of the user the task runs as (with E(XDG_CONFIG_HOME) honoured).
     type: path
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -95,8 +97,6 @@ attributes:
   diff_mode:
     support: full
     details: Secret values are never shown; the diff marks them as changed or unchanged.
-  platform:
-    platforms: posix
 notes:
   - Poetry reads the password from C(auth.toml) before it asks the system keyring, but it may
     still try the keyring for other URLs; on servers, where a keyring can block Poetry, disable

@@ -39,6 +39,9 @@ options:
     choices: [requirements.txt, constraints.txt]
     default: requirements.txt
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
+  - lockstep.poetry.attributes.action_group
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.files
@@ -46,9 +49,6 @@ extends_documentation_fragment:
   - lockstep.poetry.poetry.project
   - lockstep.poetry.poetry.groups
 attributes:
-  action_group:
-    support: full
-    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:
@@ -58,14 +58,9 @@ attributes:
     support: full
     details:
       - The file's content before and after, and its attributes when they change.
-  idempotent:
-    description: Run twice with the same arguments, the second run reports no change.
-    support: full
   safe_file_operations:
     description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data corruption.
     support: full
-  platform:
-    platforms: posix
 notes:
   - Without a selection, C(poetry export) takes the main dependencies only (not the C(dev)
     group, unlike C(poetry install)); name other groups with O(with_groups) or O(only).

@@ -40,15 +40,11 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.action_plugin
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: V(inspect_poetry) only reads, V(switch_links) predicts, V(run_command) is skipped.
@@ -57,8 +53,6 @@ attributes:
   idempotent:
     description: V(switch_links) leaves links that are as asked alone; V(run_command) always reports a change.
     support: partial
-  platform:
-    platforms: posix
 seealso:
   - module: lockstep.poetry.app_inspect
 author:

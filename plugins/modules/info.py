@@ -19,6 +19,8 @@ description:
     say what RV(in_sync) and RV(differences) compare the virtualenv with, as if installing. With
     O(sync=true), packages the lock does not list count as differences.
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.action_group
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
@@ -43,16 +45,11 @@ options:
         O(lockstep.poetry.install#module:virtualenv)).
     type: path
 attributes:
-  action_group:
-    support: full
-    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details: The module never changes anything.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - Settings come from C(poetry config --list), so they are what Poetry itself uses, environment
     variables (E(POETRY_VIRTUALENVS_IN_PROJECT) and the like) and defaults included. C(poetry config)

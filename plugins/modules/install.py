@@ -42,6 +42,9 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
+  - lockstep.poetry.attributes.action_group
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
@@ -49,9 +52,6 @@ extends_documentation_fragment:
   - lockstep.poetry.poetry.groups
   - lockstep.poetry.poetry.selection
 attributes:
-  action_group:
-    support: full
-    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:
@@ -66,11 +66,6 @@ attributes:
     support: full
     details:
       - Installed packages (name to version) before and after.
-  idempotent:
-    description: Run twice with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    platforms: posix
 notes:
   - Without O(virtualenv), Poetry chooses the environment exactly as on the command line,
     including an active virtualenv (E(VIRTUAL_ENV)) in the task's environment or O(env).

@@ -22,14 +22,14 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
+  - lockstep.poetry.attributes.action_group
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
 attributes:
-  action_group:
-    support: full
-    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:
@@ -43,11 +43,6 @@ attributes:
     support: full
     details:
       - Locked packages (name to version) before and after.
-  idempotent:
-    description: Run twice with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    platforms: posix
 notes:
   - Resolving contacts the project's package sources; give Poetry their credentials with
     E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and E(POETRY_HTTP_BASIC_<SOURCE>_PASSWORD) in

@@ -52,14 +52,14 @@ options:
     choices: [sdist, wheel]
     default: [sdist, wheel]
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
+  - lockstep.poetry.attributes.action_group
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
 attributes:
-  action_group:
-    support: full
-    membership: [lockstep.poetry.poetry]
   check_mode:
     support: full
     details:
@@ -70,11 +70,6 @@ attributes:
     support: full
     details:
       - The release's files on the index (file name to SHA-256) before and after.
-  idempotent:
-    description: Run twice with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    platforms: posix
 notes:
   - The project's own C(dist) directory is neither read nor written; the files are built
     afresh on every run and uploaded from a scratch directory, so a stale file in C(dist)

@@ -20,6 +20,8 @@ description:
     and commit both files. On a deploy host, declare sources in the project instead, and give
     hosts credentials only.
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
   - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry.project
 options:
@@ -70,8 +72,6 @@ attributes:
   diff_mode:
     support: full
     details: The text of C(pyproject.toml) before and after.
-  platform:
-    platforms: posix
 notes:
   - Other keys of an entry (C(links), C(indexed)) are kept.
   - The file keeps its mode and owner.

@@ -43,6 +43,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
   - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry.project
   - lockstep.poetry.poetry.groups
@@ -56,8 +57,6 @@ attributes:
   idempotent:
     description: It never changes anything.
     support: full
-  platform:
-    platforms: posix
 notes:
   - The project directory needs C(pyproject.toml) and C(poetry.lock); the groups and extras
     must be ones the project has, as Poetry requires.

@@ -54,6 +54,8 @@ options:
         description: How messages name the hosts' kind (V(CPython 3.11 on x86_64, glibc 2.36)).
         type: str
 extends_documentation_fragment:
+  - lockstep.poetry.attributes
+  - lockstep.poetry.attributes.idempotent
   - ansible.builtin.action_common_attributes
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
@@ -65,11 +67,6 @@ attributes:
       - Works out what the archive would hold and downloads nothing.
   diff_mode:
     support: none
-  idempotent:
-    description: Run twice with the same arguments, the second run reports no change.
-    support: full
-  platform:
-    platforms: posix
 notes:
   - The credentials of an index are Poetry's for the source the lock names
     (C(http-basic.<source>) in Poetry's C(auth.toml), or E(POETRY_HTTP_BASIC_<SOURCE>_USERNAME) and
