@@ -622,6 +622,9 @@ def rollback_actions(settings, current_id):
             found.append({"unit": service["unit"] + (".timer" if service["schedule"] else ".service"), "state": "stopped"})
             if service["listen"]:
                 found.append({"unit": service["unit"] + ".socket", "state": "stopped"})
+            if _app_handover.proxied(service):
+                names = _app_handover.unit_names(service["unit"])
+                found.extend({"unit": names[name], "state": "stopped"} for name in ("proxy", "main_socket"))
     return found
 
 

@@ -141,6 +141,16 @@ def test_nothing_to_hand_over_in_check_mode_or_before_the_service_runs():
     ]
 
 
+def test_first_deploy_that_fails_stops_the_proxy_and_every_socket():
+    host = proxied_host(current_release="", releases={}, running=[])
+    assert proxied_plan(host, release("r1"))["service"]["rollback"][:4] == [
+        {"unit": "shopfront-api.service", "state": "stopped"},
+        {"unit": "shopfront-api.socket", "state": "stopped"},
+        {"unit": "shopfront-api-proxy.service", "state": "stopped"},
+        {"unit": "shopfront-api-main.socket", "state": "stopped"},
+    ]
+
+
 def test_handover_proxy_on_a_running_service_restarts_its_public_socket_once():
     before = dict(SERVICES, api=dict(SERVICES["api"], handover="restart"))
     running = [name for name in RUNNING if name not in ("shopfront-api-main.socket", "shopfront-api-proxy.service")]
