@@ -32,7 +32,7 @@ except ImportError:  # ansible-core depends on packaging; ansible-test's import 
     Version = None
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
-from ansible_collections.lockstep.poetry.plugins.plugin_utils import _build_once
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_handover, _build_once
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import (
     RELEASE_VENV_LINK, app_layout, candidate_venv_target, current_target, shared_target, venv_target)
 
@@ -45,7 +45,7 @@ _BAD_SHARED_PATH = re.compile(r"^/|^$|(^|/)[.][.]?(/|$)")
 # A service's name in poetry_app_services: it names a systemd unit, <service_name>-<name>.
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # What a service of poetry_app_services may say.
-SERVICE_KEYS = ("command", "listen", "schedule", "unit_options", "timer_options")
+SERVICE_KEYS = ("command", "listen", "handover", "schedule", "unit_options", "timer_options")
 # Where a service listens: host:port (an IPv6 host in brackets), a port, or a Unix socket's path.
 _LISTEN = re.compile(r"^(?:(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(?P<port>[0-9]{1,5})$")
 _ANY_HOST = ("", "0.0.0.0", "[::]")
@@ -76,6 +76,8 @@ def services(settings):
                 "unit": "%s-%s" % (settings["service_name"], name),
                 "command": spec.get("command") or "",
                 "listen": spec.get("listen") or "",
+                # How a restart hands the traffic over (_app_handover.py).
+                "handover": spec.get("handover") or "restart",
                 "schedule": spec.get("schedule"),
                 "unit_options": dict(settings["unit_options"], **(spec.get("unit_options") or {})),
                 "timer_options": spec.get("timer_options") or {},
@@ -83,7 +85,7 @@ def services(settings):
         return found
     if program_of(settings["command"]):
         return [{"name": "", "unit": settings["service_name"], "command": settings["command"],
-                 "listen": settings["listen"], "schedule": None, "unit_options": settings["unit_options"],
+                 "listen": settings["listen"], "handover": "restart", "schedule": None, "unit_options": settings["unit_options"],
                  "timer_options": {}}]
     return []
 
@@ -142,6 +144,9 @@ def service_problems(settings):
             problems.append("%s: timer_options without a schedule: only a timer, with a schedule, has them." % where)
         if spec.get("schedule") and spec.get("listen"):
             problems.append("%s: a timer's job does not listen: give it a schedule or listen, not both." % where)
+        others = set("%s-%s" % (settings["service_name"], other) for other in settings["services"] if other != name)
+        problems.extend(_app_handover.problems(where, "%s-%s" % (settings["service_name"], name), spec,
+                                               settings["healthcheck_url"], others))
     for service in services(settings):
         if isinstance(service["command"], str) and "\n" in service["command"].strip():
             problems.append("%s: a command given as a string is one line (systemd's ExecStart): give it as a list "
@@ -236,9 +241,20 @@ def candidate_socket(service):
     return "/run/%s-candidate.sock" % service["unit"]
 
 
+def candidates(settings):
+    """The services that a release runs beside the running one on sockets of their own: the one
+    checked before the switch, and those whose restarts hand their traffic over (handover
+    proxy)."""
+    checked = checked_before_switch(settings)
+    return [service for service in services(settings)
+            if _app_handover.proxied(service) or (checked and service["unit"] == checked["unit"])]
+
+
 def unit_files(settings, layout):
     """The unit files of the release's services under systemd, {file name: content}: a .service
-    each, a .socket for one that listens, a .timer for a scheduled job."""
+    each, a .socket for one that listens, a .timer for a scheduled job; for a service with
+    handover proxy, the proxy its public socket starts and the service's own socket; and the
+    units of the candidates."""
     if settings["service_manager"] != "systemd":
         return {}
     found = {}
@@ -246,10 +262,16 @@ def unit_files(settings, layout):
         found[service["unit"] + ".service"] = service_unit(settings, layout, service)
         if service["listen"]:
             found[service["unit"] + ".socket"] = socket_unit(settings, service)
+        if _app_handover.proxied(service):
+            names = _app_handover.unit_names(service["unit"])
+            unit_lines, lines = _app_handover.proxy_service_lines(settings, service["unit"])
+            found[names["proxy"]] = _unit_text(_described(settings, service, "proxy"), unit_lines, "Service", lines)
+            own = dict(service, unit=names["main_socket"].rsplit(".", 1)[0],
+                       listen=_app_handover.main_socket(service["unit"]))
+            found[names["main_socket"]] = socket_unit(settings, own, instance_of=service["unit"])
         if service["schedule"]:
             found[service["unit"] + ".timer"] = timer_unit(settings, service)
-    checked = checked_before_switch(settings)
-    if checked:
+    for checked in candidates(settings):
         candidate = dict(checked, unit=checked["unit"] + "-candidate", listen=candidate_socket(checked))
         found[candidate["unit"] + ".service"] = service_unit(settings, layout, candidate, candidate=True)
         found[candidate["unit"] + ".socket"] = socket_unit(settings, candidate, candidate=True)
@@ -435,8 +457,12 @@ def service_unit(settings, layout, service, candidate=False):
     venv = layout["candidate_venv"] if candidate else posixpath.join(current, RELEASE_VENV_LINK)
     job = bool(service["schedule"])
     unit_lines = ["After=network-online.target", "Wants=network-online.target"]
+    # A proxied service's own socket is not its public one (which starts the proxy).
+    own_socket = "%s.socket" % service["unit"]
+    if _app_handover.proxied(service) and not candidate:
+        own_socket = _app_handover.unit_names(service["unit"])["main_socket"]
     if service["listen"]:
-        unit_lines.extend(["Requires=%s.socket" % service["unit"], "After=%s.socket" % service["unit"]])
+        unit_lines.extend(["Requires=%s" % own_socket, "After=%s" % own_socket])
     lines = [
         "Type=oneshot" if job else "Type=exec",
         "User=%s" % settings["user"],
@@ -448,6 +474,8 @@ def service_unit(settings, layout, service, candidate=False):
         "EnvironmentFile=%s" % layout["env_file"],
         "ExecStart=%s" % exec_start(service["command"], venv),
     ]
+    if own_socket != "%s.socket" % service["unit"]:
+        lines.append("Sockets=%s" % own_socket)
     starts_at_boot = not (job or candidate)
     if starts_at_boot:
         lines.extend(["Restart=%s" % settings["restart_policy"], "RestartSec=2"])
@@ -456,16 +484,28 @@ def service_unit(settings, layout, service, candidate=False):
                       "multi-user.target" if starts_at_boot else None)
 
 
-def socket_unit(settings, service, candidate=False):
+def socket_unit(settings, service, candidate=False, instance_of=None):
     """The socket of a service that listens. systemd holds it across restarts: while the service
     restarts on another release, connections wait in its queue instead of being refused. A
-    candidate's socket is root's alone: only the health check reaches it."""
+    candidate's socket is root's alone (only the health check reaches it), or also the
+    application's user's when the proxy of handover proxy forwards to it. With handover proxy
+    the public socket starts the proxy, and the service's own socket (instance_of: the service's
+    unit) is the application's user's alone."""
     lines = ["ListenStream=%s" % service["listen"]]
-    if candidate:
+    proxied = _app_handover.proxied(service)
+    if instance_of:
+        lines.extend(["SocketUser=%s" % settings["user"], "SocketGroup=%s" % settings["group"], "SocketMode=0600",
+                      "Service=%s.service" % instance_of])
+    elif candidate:
+        if proxied:
+            lines.extend(["SocketUser=%s" % settings["user"], "SocketGroup=%s" % settings["group"]])
         lines.append("SocketMode=0600")
     elif service["listen"].startswith("/"):
         lines.extend(["SocketUser=%s" % settings["user"], "SocketGroup=%s" % settings["group"], "SocketMode=0660"])
-    return _unit_text(_described(settings, service, "candidate socket" if candidate else "socket"), [], "Socket", lines,
+    if proxied and not (candidate or instance_of):
+        lines.append("Service=%s" % _app_handover.unit_names(service["unit"])["proxy"])
+    what = "candidate socket" if candidate else "own socket" if instance_of else "socket"
+    return _unit_text(_described(settings, service, what), [], "Socket", lines,
                       None if candidate else "sockets.target")
 
 
@@ -528,8 +568,11 @@ def unit_actions(settings, host, to_write, restart):
     {unit, state, enabled}: sockets up before their services; long-running services (re)started,
     a restart when anything they run changed (the release, the environment, a unit); timers up,
     restarted when their unit changed. A socket whose unit changed (another address) is
-    restarted with its service stopped, since the service holds the old socket."""
+    restarted with its service stopped, since the service holds the old socket; so is the public
+    socket of a service whose handover changed, its own socket of handover proxy stopped first
+    when it goes. The proxy of handover proxy restarts when its unit changed."""
     states = host.get("units") or {}
+    recorded = recorded_units(settings, host)
     actions = []
     for service in services(settings):
         unit = service["unit"]
@@ -539,15 +582,29 @@ def unit_actions(settings, host, to_write, restart):
                 actions.append({"unit": timer, "state": "restarted" if timer in to_write else "started", "enabled": True})
             continue
         name = unit + ".service"
-        stopped = False
-        if service["listen"]:
-            socket = unit + ".socket"
-            if socket in to_write and (states.get(socket) or {}).get("active"):
-                actions.append({"unit": name, "state": "stopped", "enabled": True})
+        names = _app_handover.unit_names(unit)
+        proxied = _app_handover.proxied(service)
+        sockets = ([unit + ".socket"] if service["listen"] else []) + ([names["main_socket"]] if proxied else [])
+        # Sockets to restart (their unit changed), and the own socket of a handover proxy that
+        # goes: the service, and the proxy that holds the public socket, stop first.
+        changed = [socket for socket in sockets if socket in to_write and (states.get(socket) or {}).get("active")]
+        going = (not proxied and names["main_socket"] in recorded
+                 and bool((states.get(names["main_socket"]) or {}).get("active")))
+        stopped = bool(changed) or going
+        if stopped:
+            actions.append({"unit": name, "state": "stopped", "enabled": True})
+            if (states.get(names["proxy"]) or {}).get("active"):
+                actions.append({"unit": names["proxy"], "state": "stopped"})
+            if going:
+                actions.append({"unit": names["main_socket"], "state": "stopped"})
+        for socket in sockets:
+            if socket in changed:
                 actions.append({"unit": socket, "state": "restarted", "enabled": True})
-                stopped = True
             elif not _up(states.get(socket)):
                 actions.append({"unit": socket, "state": "started", "enabled": True})
+        # A proxy's new unit applies once it starts again (the public socket starts it).
+        if names["proxy"] in to_write and (states.get(names["proxy"]) or {}).get("active") and not stopped:
+            actions.append({"unit": names["proxy"], "state": "stopped"})
         if restart or stopped or not _up(states.get(name)):
             actions.append({"unit": name, "state": "restarted" if restart else "started", "enabled": True})
     return actions
@@ -565,6 +622,9 @@ def rollback_actions(settings, current_id):
             found.append({"unit": service["unit"] + (".timer" if service["schedule"] else ".service"), "state": "stopped"})
             if service["listen"]:
                 found.append({"unit": service["unit"] + ".socket", "state": "stopped"})
+            if _app_handover.proxied(service):
+                names = _app_handover.unit_names(service["unit"])
+                found.extend({"unit": names[name], "state": "stopped"} for name in ("proxy", "main_socket"))
     return found
 
 
@@ -628,21 +688,33 @@ def _service(manage, actions, daemon_reload, rollback, retire):
     }
 
 
-def precheck(settings, layout, release_id, key):
-    """The health check of a release before it takes traffic: the service that listens where the
-    check points is started from the release and its virtualenv (the links `candidate` and
-    `candidate.venv`) on a socket of its own, and checked there; None without such a service."""
-    checked = checked_before_switch(settings)
-    if checked is None or key is None:
+def _candidate_links(layout, release_id, key):
+    """The links a candidate runs through: `candidate` to the release, `candidate.venv` to its
+    virtualenv."""
+    return {"links": [[layout["candidate"], current_target(release_id)],
+                      [layout["candidate_venv"], candidate_venv_target(key)]], "touch": None}
+
+
+def precheck(settings, layout, release_id, key, switch_release, handed, previous=None):
+    """What runs beside the running release, each service on a socket of its own, from the
+    release and its virtualenv (the links `candidate` and `candidate.venv`), and is checked there
+    before it takes traffic: on a switch, the service that listens where the health check points;
+    and the services of handover proxy whose restart is handed over (handed), which then take
+    their traffic while the service restarts (handover, with the links to the release that
+    previous, (release id, virtualenv key), names, for a rollback). None when nothing runs so."""
+    checked = checked_before_switch(settings) if switch_release else None
+    started = list(handed) + [service for service in [checked] if service and service not in handed]
+    if not started or key is None:
         return None
-    unit = checked["unit"] + "-candidate"
     return {
-        "service": checked["unit"],
-        "units": [unit + ".service", unit + ".socket"],
-        "socket": candidate_socket(checked),
-        "link": {"links": [[layout["candidate"], current_target(release_id)],
-                           [layout["candidate_venv"], candidate_venv_target(key)]], "touch": None},
+        "service": ", ".join(service["unit"] for service in started),
+        "candidates": [{"unit": service["unit"] + "-candidate.service", "socket": candidate_socket(service)}
+                       for service in started],
+        "units": [service["unit"] + "-candidate" + suffix for service in started for suffix in (".service", ".socket")],
+        "link": _candidate_links(layout, release_id, key),
         "unlink": {"links": [[layout["candidate"], None], [layout["candidate_venv"], None]], "touch": None},
+        "handover": _app_handover.plan(handed, candidate_socket,
+                                       _candidate_links(layout, *previous) if previous and all(previous) else None),
     }
 
 
@@ -895,9 +967,12 @@ def plan(settings, host, release, check_mode, env_content):
         compare_locks={"before": posixpath.join(layout["releases"], current_id, "poetry.lock") if current_id else None,
                        "after": posixpath.join(project_dir, "poetry.lock")} if switch_release else None,
         # A release to switch to is checked before it takes traffic, when a service listens where
-        # the health check points (not in check mode, which starts nothing).
-        precheck=precheck(settings, layout, release_id, key) if switch_release and manages_service and not check_mode
-        else None,
+        # the health check points; a restart of a service of handover proxy is handed over (not
+        # in check mode, which starts nothing).
+        precheck=precheck(settings, layout, release_id, key, switch_release,
+                          _app_handover.handed_over(services(settings), actions, host.get("units") or {}),
+                          (current_id, host["releases"].get(current_id, {}).get("venv")))
+        if manages_service and not check_mode else None,
         restart=restart,
         activate=activate,
         # A unit written now, or by a run that failed before its restart, needs systemd to reload.

@@ -56,9 +56,19 @@ def test_job_runs_on_its_timer_from_the_current_release(host):
 
 
 def test_release_checked_before_the_switch_is_not_left_running(host):
-    assert not host.service("storefront-web-candidate").is_running
-    assert not host.service("storefront-web-candidate.socket").is_running
+    for name in ("web", "api"):
+        assert not host.service("storefront-%s-candidate" % name).is_running
+        assert not host.service("storefront-%s-candidate.socket" % name).is_running
     assert not host.file(ROOT + "/candidate").exists and not host.file(ROOT + "/candidate.venv").exists
+
+
+def test_uvicorn_takes_its_traffic_through_the_proxy_from_its_own_socket(host):
+    # handover proxy: the public socket's proxy forwards to the link, which points at the
+    # service's own socket again once a deploy is over.
+    assert host.service("storefront-api-main.socket").is_running
+    assert host.file("/run/storefront-api/live.sock").linked_to == "/run/storefront-api/main.sock"
+    assert host.check_output("systemctl show --property=Triggers --value storefront-api.socket") == \
+        "storefront-api-proxy.service"
 
 
 def test_retired_service_is_gone(host):

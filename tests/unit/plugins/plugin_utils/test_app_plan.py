@@ -648,11 +648,13 @@ def test_code_only_switch_restarts_the_long_running_services_only():
     # First checked beside the running release.
     assert found["precheck"] == {
         "service": "shopfront-web",
+        "candidates": [{"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock"}],
         "units": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"],
-        "socket": "/run/shopfront-web-candidate.sock",
         "link": {"links": [["/srv/shopfront/candidate", "releases/r2"],
                            ["/srv/shopfront/candidate.venv", "venvs/" + key()]], "touch": None},
         "unlink": {"links": [["/srv/shopfront/candidate", None], ["/srv/shopfront/candidate.venv", None]], "touch": None},
+        # Gunicorn restarts behind its socket (handover restart, the default).
+        "handover": None,
     }
     assert found["files_to_write"] == [] and not found["service"]["daemon_reload"]
     # The socket stays up, holding connections while the service restarts; the timer's next
@@ -742,7 +744,7 @@ def test_host_deployed_before_the_record_keeps_its_unit():
     ({"services": {"web": {"command": "x", "listen": "70000"}}},
      "shopfront-web: listen '70000' is not host:port"),
     ({"services": {"web": {"command": "x", "port": 8000}}},
-     "poetry_app_services.web: unknown key port (known: command, listen, schedule, unit_options, timer_options)."),
+     "poetry_app_services.web: unknown key port (known: command, listen, handover, schedule, unit_options, timer_options)."),
     ({"services": {"web": {"listen": "8000"}}}, "poetry_app_services.web needs a command."),
     ({"services": {"web": "gunicorn app:app"}}, "poetry_app_services.web must be a mapping with at least a command."),
     ({"services": {"web": {"command": "x"}}, "command": "gunicorn app:app"},

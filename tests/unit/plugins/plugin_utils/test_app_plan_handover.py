@@ -1,0 +1,218 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deploy planner with a service of handover proxy: its units, and how a restart hands its
+traffic to a candidate and back (plugin_utils/_app_handover.py)."""
+
+import pytest
+
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan
+from ansible_collections.lockstep.poetry.tests.unit.plugins.plugin_utils.test_app_plan import (
+    ENV, SCRATCH, deployed_host, key, managed_file, plan, release, settings)
+
+# web (Gunicorn) is checked where the health check points and restarts behind its socket; api
+# (Uvicorn) hands its traffic over through the proxy.
+SERVICES = {
+    "web": {"command": "gunicorn shopfront:app", "listen": "127.0.0.1:8000"},
+    "api": {"command": "uvicorn --fd 3 shopfront:asgi", "listen": "127.0.0.1:8001", "handover": "proxy"},
+}
+UNITS = ["shopfront-api-candidate.service", "shopfront-api-candidate.socket", "shopfront-api-main.socket",
+         "shopfront-api-proxy.service", "shopfront-api.service", "shopfront-api.socket",
+         "shopfront-web-candidate.service", "shopfront-web-candidate.socket", "shopfront-web.service",
+         "shopfront-web.socket"]
+# What the host runs: the units systemd keeps up, and the proxy that api's socket started.
+RUNNING = ["shopfront-api-main.socket", "shopfront-api-proxy.service", "shopfront-api.service",
+           "shopfront-api.socket", "shopfront-web.service", "shopfront-web.socket"]
+
+
+def wanted(services=None, **changes):
+    return settings(command="", services=SERVICES if services is None else services, **changes)
+
+
+def units_of(services=None):
+    found = wanted(services)
+    return _app_plan.unit_files(found, _app_plan.layout_of(found))
+
+
+def proxied_host(services=None, running=None, **changes):
+    """A host that runs release r1 with the services (SERVICES), their units as they should be."""
+    units = units_of(services)
+    running = RUNNING if running is None else running
+    host = deployed_host(units=dict((name, {"active": name in running, "enabled": name in running}) for name in units))
+    host["files"].update(units={name: managed_file(content, "root", "root", "0644") for name, content in units.items()},
+                         unit_manifest=sorted(units))
+    host.update(changes)
+    return host
+
+
+def proxied_plan(host, source_release, services=None, **changes):
+    return plan(host, source_release, **dict({"command": "", "services": SERVICES if services is None else services},
+                                             **changes))
+
+
+def test_public_socket_starts_the_proxy_and_the_service_has_a_socket_of_its_own():
+    units = units_of()
+    assert sorted(units) == UNITS
+    assert ("ListenStream=127.0.0.1:8001\nService=shopfront-api-proxy.service\n" in units["shopfront-api.socket"])
+    assert "WantedBy=sockets.target\n" in units["shopfront-api.socket"]
+    proxy = units["shopfront-api-proxy.service"]
+    assert "Requires=shopfront-api.socket\nAfter=shopfront-api.socket\n" in proxy
+    assert "Wants=shopfront-api-main.socket\nAfter=shopfront-api-main.socket\n" in proxy
+    assert "User=shopfront\nGroup=shopfront\n" in proxy
+    # The link is made once after a boot, never replaced by the proxy.
+    assert "ExecStartPre=-+/bin/ln -s main.sock /run/shopfront-api/live.sock\n" in proxy
+    assert ("ExecStart=/lib/systemd/systemd-socket-proxyd --connections-max=256 /run/shopfront-api/live.sock\n"
+            in proxy)
+    assert "[Install]" not in proxy
+    assert ("ListenStream=/run/shopfront-api/main.sock\nSocketUser=shopfront\nSocketGroup=shopfront\nSocketMode=0600\n"
+            "Service=shopfront-api.service\n" in units["shopfront-api-main.socket"])
+    assert "WantedBy=sockets.target\n" in units["shopfront-api-main.socket"]
+    api = units["shopfront-api.service"]
+    assert "Requires=shopfront-api-main.socket\nAfter=shopfront-api-main.socket\n" in api
+    assert "Sockets=shopfront-api-main.socket\n" in api
+    assert "ExecStart=/srv/shopfront/current/.venv/bin/uvicorn --fd 3 shopfront:asgi\n" in api
+    # The candidate: the proxy (the application's user) forwards to its socket.
+    assert ("ListenStream=/run/shopfront-api-candidate.sock\nSocketUser=shopfront\nSocketGroup=shopfront\n"
+            "SocketMode=0600\n" in units["shopfront-api-candidate.socket"])
+    assert "Requires=shopfront-api-candidate.socket\n" in units["shopfront-api-candidate.service"]
+    assert "Sockets=" not in units["shopfront-api-candidate.service"]
+    # web, with the default handover, is as before.
+    assert "Service=" not in units["shopfront-web.socket"] and "Sockets=" not in units["shopfront-web.service"]
+    assert "SocketUser=" not in units["shopfront-web-candidate.socket"]
+
+
+HANDOVER = {
+    "candidates": [{"unit": "shopfront-api-candidate.service", "socket": "/run/shopfront-api-candidate.sock"}],
+    "units": ["shopfront-api-candidate.service", "shopfront-api-candidate.socket"],
+    "mains": [{"unit": "shopfront-api.service", "socket": "/run/shopfront-api/main.sock"}],
+    "to_candidates": {"links": [["/run/shopfront-api/live.sock", "/run/shopfront-api-candidate.sock"]], "touch": None},
+    "to_mains": {"links": [["/run/shopfront-api/live.sock", "main.sock"]], "touch": None},
+    # A rollback hands over to the release running now, r1.
+    "rollback_links": {"links": [["/srv/shopfront/candidate", "releases/r1"],
+                                 ["/srv/shopfront/candidate.venv", "venvs/" + key()]], "touch": None},
+    "drain": 2,
+}
+
+
+def test_switch_hands_the_traffic_to_a_candidate_and_back():
+    found = proxied_plan(proxied_host(), release("r2"))
+    precheck = found["precheck"]
+    # Both candidates start and are checked before anything takes traffic; api's takes it.
+    assert precheck["service"] == "shopfront-api, shopfront-web"
+    assert precheck["candidates"] == HANDOVER["candidates"] + [
+        {"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock"}]
+    assert precheck["units"] == HANDOVER["units"] + ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]
+    assert precheck["link"]["links"][0] == ["/srv/shopfront/candidate", "releases/r2"]
+    assert precheck["handover"] == HANDOVER
+    # The service itself restarts (while its candidate serves); the proxy and sockets stay up.
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-api.service", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-web.service", "state": "restarted", "enabled": True},
+    ]
+
+
+def test_rollback_on_demand_hands_over_the_same_way():
+    host = proxied_host(current_release="r3", releases={"r1": {"mtime": 1000.0, "venv": key()},
+                                                        "r3": {"mtime": 3000.0, "venv": key()}})
+    found = proxied_plan(host, None, rollback_to="previous", source_type=None)
+    assert found["release"]["id"] == "r1"
+    assert found["precheck"]["handover"]["candidates"] == HANDOVER["candidates"]
+    assert found["precheck"]["handover"]["rollback_links"]["links"][0] == ["/srv/shopfront/candidate", "releases/r3"]
+
+
+def test_restart_without_a_switch_is_handed_over_too():
+    found = proxied_plan(proxied_host(), release("r1"), env_content=ENV + "A=1\n")
+    assert found["restart"] and not found["links"]
+    # Only the proxied service runs a candidate, of the release that runs.
+    assert found["precheck"]["candidates"] == HANDOVER["candidates"]
+    assert found["precheck"]["link"]["links"][0] == ["/srv/shopfront/candidate", "releases/r1"]
+    assert found["precheck"]["handover"] == HANDOVER
+
+
+def test_nothing_to_hand_over_in_check_mode_or_before_the_service_runs():
+    assert proxied_plan(proxied_host(scratch=SCRATCH), release("r2"), check_mode=True)["precheck"] is None
+    # Its first start: the sockets and the service start, nothing runs to hand over from.
+    running = [name for name in RUNNING if not name.startswith("shopfront-api")]
+    found = proxied_plan(proxied_host(running=running), release("r2"))
+    assert found["precheck"]["handover"] is None
+    assert found["service"]["units"][:3] == [
+        {"unit": "shopfront-api.socket", "state": "started", "enabled": True},
+        {"unit": "shopfront-api-main.socket", "state": "started", "enabled": True},
+        {"unit": "shopfront-api.service", "state": "restarted", "enabled": True},
+    ]
+
+
+def test_first_deploy_that_fails_stops_the_proxy_and_every_socket():
+    host = proxied_host(current_release="", releases={}, running=[])
+    assert proxied_plan(host, release("r1"))["service"]["rollback"][:4] == [
+        {"unit": "shopfront-api.service", "state": "stopped"},
+        {"unit": "shopfront-api.socket", "state": "stopped"},
+        {"unit": "shopfront-api-proxy.service", "state": "stopped"},
+        {"unit": "shopfront-api-main.socket", "state": "stopped"},
+    ]
+
+
+def test_handover_proxy_on_a_running_service_restarts_its_public_socket_once():
+    before = dict(SERVICES, api=dict(SERVICES["api"], handover="restart"))
+    running = [name for name in RUNNING if name not in ("shopfront-api-main.socket", "shopfront-api-proxy.service")]
+    host = proxied_host(services=before, running=running)
+    found = proxied_plan(host, release("r1"))
+    assert found["files_to_write"] == ["shopfront-api-candidate.service", "shopfront-api-candidate.socket",
+                                       "shopfront-api-main.socket", "shopfront-api-proxy.service",
+                                       "shopfront-api.service", "shopfront-api.socket"]
+    # Nothing switches, and the service restarts with its public socket: no candidate.
+    assert found["precheck"] is None
+    assert found["service"]["units"] == [
+        {"unit": "shopfront-api.service", "state": "stopped", "enabled": True},
+        {"unit": "shopfront-api.socket", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-api-main.socket", "state": "started", "enabled": True},
+        {"unit": "shopfront-api.service", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-web.service", "state": "restarted", "enabled": True},
+    ]
+
+
+def test_handover_restart_again_stops_the_proxy_and_retires_its_units():
+    after = dict(SERVICES, api=dict(SERVICES["api"], handover="restart"))
+    found = proxied_plan(proxied_host(), release("r1"), services=after)
+    # The proxy holds the public socket and the service the old one of its own: both stop
+    # before the public socket restarts, to start the service itself.
+    assert found["service"]["units"][:5] == [
+        {"unit": "shopfront-api.service", "state": "stopped", "enabled": True},
+        {"unit": "shopfront-api-proxy.service", "state": "stopped"},
+        {"unit": "shopfront-api-main.socket", "state": "stopped"},
+        {"unit": "shopfront-api.socket", "state": "restarted", "enabled": True},
+        {"unit": "shopfront-api.service", "state": "restarted", "enabled": True},
+    ]
+    assert found["service"]["retire"]["units"] == ["shopfront-api-candidate.service", "shopfront-api-candidate.socket",
+                                                   "shopfront-api-main.socket", "shopfront-api-proxy.service"]
+
+
+def test_changed_proxy_unit_applies_at_its_next_start():
+    host = proxied_host()
+    host["files"]["units"]["shopfront-api-proxy.service"]["sha1"] = "0" * 40
+    found = proxied_plan(host, release("r1"))
+    assert found["files_to_write"] == ["shopfront-api-proxy.service"]
+    assert {"unit": "shopfront-api-proxy.service", "state": "stopped"} in found["service"]["units"]
+    # Its service restarts (a unit changed), handed over as ever.
+    assert found["precheck"]["handover"]["candidates"] == HANDOVER["candidates"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"services": {"api": {"command": "x", "listen": "8001", "handover": "swap"}}},
+     "poetry_app_services.api: handover 'swap' is unknown (known: restart, proxy)."),
+    ({"services": {"api": {"command": "x", "handover": "proxy"}}},
+     "poetry_app_services.api: handover proxy hands over the traffic of a service that listens"),
+    ({"services": {"api": {"command": "x", "schedule": "hourly", "handover": "proxy"}}},
+     "poetry_app_services.api: handover proxy hands over the traffic of a service that listens"),
+    ({"services": {"api": {"command": "x", "listen": "8001", "handover": "proxy"}}, "healthcheck_url": ""},
+     "poetry_app_services.api: handover proxy checks each instance on its own socket"),
+    ({"services": {"api": {"command": "x", "listen": "8001", "handover": "proxy"}, "api-proxy": {"command": "y"}}},
+     "poetry_app_services.api: handover proxy adds the unit shopfront-api-proxy.service, which another service's"),
+], ids=["unknown-handover", "proxy-without-listen", "proxy-on-a-timer", "proxy-without-a-health-check-url",
+        "proxy-unit-taken"])
+def test_handover_problems(changes, message):
+    problems = _app_plan.input_problems(settings(**dict({"command": ""}, **changes)))
+    assert any(problem.startswith(message) for problem in problems), problems
+
+
+def test_default_handover_is_valid_everywhere():
+    assert _app_plan.input_problems(wanted(dict(SERVICES, web=dict(SERVICES["web"], handover="restart")))) == []
