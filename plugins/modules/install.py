@@ -213,37 +213,22 @@ commands:
 """
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import (
-    SELECTION_ARGUMENT_SPEC,
+    INSTALL_ARGUMENT_SPEC,
+    INSTALL_REQUIRED_BY,
     SELECTION_MUTUALLY_EXCLUSIVE,
     Installer,
-    Project,
-    Selection,
 )
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
 
 
 def main():
-    argument_spec = dict(
-        virtualenv=dict(type="path"),
-        python=dict(type="str"),
-        compile=dict(type="bool", default=False),
-    )
-    argument_spec.update(PROJECT_ARGUMENT_SPEC)
-    argument_spec.update(SELECTION_ARGUMENT_SPEC)
     module = PoetryModule(
-        argument_spec=argument_spec,
+        argument_spec=INSTALL_ARGUMENT_SPEC,
         mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
-        required_by={"python": "virtualenv"},
+        required_by=INSTALL_REQUIRED_BY,
         supports_check_mode=True,
     )
-    params = module.params
-
-    def task(runner):
-        installer = Installer(runner, Project(params["project_path"]), Selection.from_params(params),
-                              virtualenv=params["virtualenv"], python=params["python"], compile=params["compile"])
-        return installer.ensure(check_mode=module.check_mode)
-
-    run_task(module, task)
+    run_task(module, lambda runner: Installer.from_params(runner, module.params).ensure(check_mode=module.check_mode))
 
 
 if __name__ == "__main__":
