@@ -14,7 +14,9 @@
   when the real one does not exist yet, so planning never creates it), apply (downloads before
   removals, so that an unreachable or refusing source leaves the environment as it was), report
   operations and diff.
-  Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync.
+  Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync;
+  Installer.look(ask_poetry=False) is the install action's no-op check on the host (the helper
+  plugin_utils/_helpers/install_noop.py runs this file there, without Ansible's module_utils).
 
 Private to this collection: no compatibility promise.
 """

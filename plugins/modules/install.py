@@ -88,6 +88,12 @@ notes:
     C(virtualenvs.create) false, when C(python) is not on E(PATH) for Poetry 2.x, when a
     configuration file cannot be read, or when Poetry's installation does not tell its
     version (for example Debian's C(python3-poetry)).
+  - A run with nothing to do costs no module run. The module's action first runs the same
+    no-op check (the stamp, the environment found by Poetry's rules) on the host as a small
+    program, with the Python Ansible would run the module with there (the configured
+    C(ansible_python_interpreter), or the one interpreter discovery found earlier in the play),
+    the task's C(environment) and become, and returns the module's own result when it proves
+    a no-op. Otherwise the module runs as usual.
   - Re-installing the project itself, which Poetry does on every run in package mode, is not
     a change unless its version changed.
   - A project may declare the Poetry plugins it needs (C([tool.poetry.requires-plugins]), Poetry
