@@ -12,7 +12,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _release
-from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, host_spec, run_helper
 
 
 class ActionModule(ActionBase):
@@ -68,9 +68,7 @@ class ActionModule(ActionBase):
     def _validated(args):
         """args checked against the module's argument spec, as the module checks them; paths
         are left to the host to expand."""
-        spec = dict((name, dict(option, type="str") if option["type"] == "path" else option)
-                    for name, option in _release.ARGUMENT_SPEC.items())
-        validated = ArgumentSpecValidator(spec).validate(args)
+        validated = ArgumentSpecValidator(host_spec(_release.ARGUMENT_SPEC)).validate(args)
         if validated.error_messages:
             raise AnsibleError("Invalid arguments: %s" % "; ".join(validated.error_messages))
         return validated.validated_parameters

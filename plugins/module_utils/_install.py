@@ -14,7 +14,9 @@
   when the real one does not exist yet, so planning never creates it), apply (downloads before
   removals, so that an unreachable or refusing source leaves the environment as it was), report
   operations and diff.
-  Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync.
+  Installer.ensure(check_mode=True) is what lockstep.poetry.info uses for in_sync;
+  Installer.look(ask_poetry=False) is the install action's no-op check on the host (the helper
+  plugin_utils/_helpers/install_noop.py runs this file there, without Ansible's module_utils).
 
 Private to this collection: no compatibility promise.
 """
@@ -29,7 +31,7 @@ import tempfile
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_env import ASK_POETRY, poetry_environment
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryError
 
 PYPROJECT = "pyproject.toml"
 LOCK_FILE = "poetry.lock"
@@ -155,6 +157,17 @@ SELECTION_ARGUMENT_SPEC = dict(
 )
 SELECTION_MUTUALLY_EXCLUSIVE = [("extras", "all_extras")]
 
+# The install module's options (documented in modules/install.py); its action checks a task's
+# arguments against them before it looks for a no-op on the host.
+INSTALL_ARGUMENT_SPEC = dict(
+    virtualenv=dict(type="path"),
+    python=dict(type="str"),
+    compile=dict(type="bool", default=False),
+    **PROJECT_ARGUMENT_SPEC,
+    **SELECTION_ARGUMENT_SPEC
+)
+INSTALL_REQUIRED_BY = {"python": "virtualenv"}
+
 
 class Selection:
     """What to install: groups, extras, the project itself; and whether to remove the rest."""
@@ -226,17 +239,26 @@ class Installer:
         self.python = python
         self.compile = compile
 
+    @classmethod
+    def from_params(cls, runner, params):
+        """The Installer the install module's parameters (INSTALL_ARGUMENT_SPEC) ask for."""
+        return cls(runner, Project(params["project_path"]), Selection.from_params(params),
+                   virtualenv=params["virtualenv"], python=params["python"], compile=params["compile"])
+
     # Reading the current state.
 
-    def locate(self):
+    def locate(self, ask_poetry=True):
         """The virtualenv's path, or None when Poetry would create one on the next install.
 
         With `virtualenv` this costs nothing; otherwise Poetry's rules find its environment
         (_poetry_env), and Poetry is asked only where they need Poetry itself to tell
-        (`env info --path` does not create the environment)."""
+        (`env info --path` does not create the environment); without ask_poetry, ASK_POETRY
+        is returned there instead."""
         if self.virtualenv:
             return self.virtualenv if is_virtualenv(self.virtualenv) else None
         path = poetry_environment(self.runner, self.project.path)
+        if path is ASK_POETRY and not ask_poetry:
+            return path
         if path is ASK_POETRY:
             rc, out, _err = self.runner.run(["env", "info", "--path"], cwd=self.project.path, check=False)
             path = out.strip() if rc == 0 else None
@@ -366,18 +388,33 @@ class Installer:
 
     # The whole task.
 
+    def look(self, ask_poetry=True):
+        """The first step of every run, all a no-op needs: (virtualenv or None, installed
+        packages, result). The result is the whole task's when the stamp proves that nothing
+        changed since the last sync (in check mode too), else None. Without ask_poetry, where
+        Poetry's rules leave the environment to Poetry, the virtualenv is ASK_POETRY and the
+        result None: the install action's no-op helper starts no Poetry."""
+        self.project.require_lock()
+        venv = self.locate(ask_poetry)
+        if venv is ASK_POETRY:
+            return venv, {}, None
+        installed = installed_packages(venv) if venv else {}
+        if venv is None or not self.unchanged_since_last_sync(venv, installed):
+            return venv, installed, None
+        return venv, installed, dict(self._result(venv), diff={"before": installed, "after": installed})
+
+    def _result(self, venv):
+        return {"changed": False, "operations": [], "virtualenv": venv or self.virtualenv,
+                "lock_hash": self.project.lock_hash()}
+
     def ensure(self, check_mode=False):
         """Plan, and unless check_mode apply; returns the module result (without `commands`).
 
         Keys: changed, operations, virtualenv, lock_hash, and diff (before/after maps)."""
-        self.project.require_lock()
-        venv = self.locate()
-        installed = installed_packages(venv) if venv else {}
-        result = {"changed": False, "operations": [], "virtualenv": venv or self.virtualenv,
-                  "lock_hash": self.project.lock_hash()}
-        if venv is not None and self.unchanged_since_last_sync(venv, installed):
-            result["diff"] = {"before": installed, "after": installed}
-            return result
+        venv, installed, unchanged = self.look()
+        if unchanged is not None:
+            return unchanged
+        result = self._result(venv)
         operations = self.plan(venv)
         if check_mode or not operations:
             if operations == [] and venv is not None and not check_mode:

@@ -27,8 +27,6 @@ import shutil
 import sys
 import tempfile
 
-from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
-
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name, setting_variable
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact, redact_urls, url_has_credentials
 from ansible_collections.lockstep.poetry.plugins.module_utils._toml_read import TomlError, get_path
@@ -106,6 +104,10 @@ def project_config_file(project_path):
 # what Poetry writes to the file, and raises ValueError when the value does not fit.
 
 def _boolean(value):
+    # Ansible's words for true and false. Imported only here: reading the settings in use serves
+    # the install no-op's helper, which runs without Ansible's module_utils (plugin_utils/_helper.py).
+    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

@@ -5,9 +5,12 @@
 One place finds the poetry binary, asks its version once, spells commands for that version
 (the only code that knows how Poetry 1.8 and 2.x differ) and turns a failed command into
 PoetryError, which modules catch once in main(). The `env` option hands Poetry environment
-variables (credentials) inside the module's arguments, never on a command line; PoetryModule
-masks its secrets from the moment the arguments are read. Private to this collection: no
-compatibility promise.
+variables (credentials) inside the module's arguments, never on a command line;
+_poetry_module.PoetryModule masks its secrets from the moment the arguments are read.
+
+The standard library alone (the module's side is in _poetry_module): the install action runs
+the install module's no-op check with it on hosts, without Ansible's module_utils (see
+plugins/action/install.py). Private to this collection: no compatibility promise.
 """
 
 import glob
@@ -15,9 +18,7 @@ import os
 import re
 import shlex
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import env_secrets, redact_urls, variable_text
+from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import redact_urls, variable_text
 
 # Poetry 1.8 is the oldest release with everything the modules rely on: `check --lock`,
 # `install --compile`, `lock --no-update` and the group options (--only/--with/--without).
@@ -126,21 +127,6 @@ def environment_option(env):
             raise PoetryError("env: the value of %s contains a NUL character" % name)
         variables[name] = text
     return variables
-
-
-class PoetryModule(AnsibleModule):
-    """The AnsibleModule of a module that runs Poetry.
-
-    The secrets of its `env` option (env_secrets()) join no_log_values as soon as the arguments
-    are read: before Ansible checks them (a failed check returns them), writes its "Invoked
-    with" line to the host's system log, or returns them as the task's invocation. `env` itself
-    is not no_log, so that the other variables stay visible, and with no_log every value of it
-    (a "false", a user name) would be masked wherever it appears.
-    """
-
-    def _load_params(self):
-        super()._load_params()
-        self.no_log_values.update(env_secrets(self.params.get("env")))
 
 
 _SOURCE_LINE_RE = re.compile(r"^\s*(name|url)\s*:\s*(\S+)", re.MULTILINE)
@@ -375,18 +361,3 @@ class PoetryRunner:
     def check_lock_args():
         """argv that fails (without side effects) when the lock is missing or stale."""
         return ["check", "--lock"]
-
-
-def run_task(module, task):
-    """The body of main() for a module that runs Poetry: build the runner, call
-    task(runner) -> result dict, and exit with the result and the commands run, or fail once
-    with PoetryError's details. A "diff" key is dropped unless Ansible runs with --diff."""
-    runner = None
-    try:
-        runner = PoetryRunner(module, module.params["executable"], module.params.get("env"))
-        result = task(runner)
-    except PoetryError as error:
-        module.fail_json(commands=runner.commands if runner else [], **error.to_fail_kwargs())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(commands=runner.commands, **result)

@@ -13,8 +13,6 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ansible.module_utils.common.validation import check_type_dict
-
 REDACTED = "********"
 
 # A name says it holds a secret when one of its words (separated by '_', '-' or '.') is a word
@@ -109,6 +107,10 @@ def env_secrets(env):
     that are not scalars count too (the option is checked only later). The empty string is
     never among them: masking it would garble every string."""
     if isinstance(env, str):  # `env: "NAME=value NAME2=value2"`, as Ansible's dict type reads it
+        # Imported only here: the rest of this file serves the install no-op's helper, which
+        # runs without Ansible's module_utils (plugin_utils/_helper.py).
+        from ansible.module_utils.common.validation import check_type_dict
+
         try:
             env = check_type_dict(env)
         except (TypeError, ValueError):

@@ -141,7 +141,8 @@ import tempfile
 from ansible_collections.lockstep.poetry.plugins.module_utils._export import FORMATS, GROUP_ARGUMENT_SPEC, export_text
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import SELECTION_MUTUALLY_EXCLUSIVE, Project
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryError, PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryError
 
 
 def read_text(path):

@@ -166,12 +166,8 @@ commands:
 """
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _install, _lock, _poetry_config
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
-    RUNNER_ARGUMENT_SPEC,
-    PoetryModule,
-    format_version,
-    run_task,
-)
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import RUNNER_ARGUMENT_SPEC, format_version
 
 
 def project_facts(runner, project, selection, virtualenv=None):

@@ -83,6 +83,12 @@ notes:
     C(virtualenvs.create) false, when C(python) is not on E(PATH) for Poetry 2.x, when a
     configuration file cannot be read, or when Poetry's installation does not tell its
     version (for example Debian's C(python3-poetry)).
+  - A run with nothing to do costs no module run. The module's action first runs the same
+    no-op check (the stamp, the environment found by Poetry's rules) on the host as a small
+    program, with the Python Ansible would run the module with there (the configured
+    C(ansible_python_interpreter), or the one interpreter discovery found earlier in the play),
+    the task's C(environment) and become, and returns the module's own result when it proves
+    a no-op. Otherwise the module runs as usual.
   - Re-installing the project itself, which Poetry does on every run in package mode, is not
     a change unless its version changed.
   - A project may declare the Poetry plugins it needs (C([tool.poetry.requires-plugins]), Poetry
@@ -208,37 +214,22 @@ commands:
 """
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import (
-    SELECTION_ARGUMENT_SPEC,
+    INSTALL_ARGUMENT_SPEC,
+    INSTALL_REQUIRED_BY,
     SELECTION_MUTUALLY_EXCLUSIVE,
     Installer,
-    Project,
-    Selection,
 )
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
 
 
 def main():
-    argument_spec = dict(
-        virtualenv=dict(type="path"),
-        python=dict(type="str"),
-        compile=dict(type="bool", default=False),
-    )
-    argument_spec.update(PROJECT_ARGUMENT_SPEC)
-    argument_spec.update(SELECTION_ARGUMENT_SPEC)
     module = PoetryModule(
-        argument_spec=argument_spec,
+        argument_spec=INSTALL_ARGUMENT_SPEC,
         mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
-        required_by={"python": "virtualenv"},
+        required_by=INSTALL_REQUIRED_BY,
         supports_check_mode=True,
     )
-    params = module.params
-
-    def task(runner):
-        installer = Installer(runner, Project(params["project_path"]), Selection.from_params(params),
-                              virtualenv=params["virtualenv"], python=params["python"], compile=params["compile"])
-        return installer.ensure(check_mode=module.check_mode)
-
-    run_task(module, task)
+    run_task(module, lambda runner: Installer.from_params(runner, module.params).ensure(check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -111,7 +111,8 @@ commands:
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import Project
 from ansible_collections.lockstep.poetry.plugins.module_utils._lock import ensure_lock
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC
 
 
 def main():

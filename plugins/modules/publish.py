@@ -182,7 +182,8 @@ import re
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import Project
 from ansible_collections.lockstep.poetry.plugins.module_utils._publish import FORMATS, Publisher
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import url_has_credentials, url_secrets
 
 

@@ -130,8 +130,8 @@ from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import fi
 from ansible_collections.lockstep.poetry.plugins.module_utils._index import Index
 from ansible_collections.lockstep.poetry.plugins.module_utils._install import SELECTION_MUTUALLY_EXCLUSIVE
 from ansible_collections.lockstep.poetry.plugins.module_utils._publish import configuration_documents, repository_settings
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import (
-    PROJECT_ARGUMENT_SPEC, PoetryError, PoetryModule, environment_option)
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryError, environment_option
 from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import (
     MANIFEST, WheelhouseError, build, choose, package_index, selected_packages)
 

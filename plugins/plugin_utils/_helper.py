@@ -6,8 +6,17 @@ A helper is one Python file with the standard library alone: the scripts in
 plugin_utils/_helpers/ (and module_utils/_release.py, which the app_release module also imports).
 It runs as ``PYTHON -I -S HELPER BASE64``: isolated and without site-packages, so neither its
 directory, PYTHON* variables nor .pth files change what it imports, and with its arguments as
-base64 of one JSON object, which needs no quoting for any shell. It prints its answer as one
-JSON object on a line of its own.
+base64 of one JSON object, which needs no quoting for any shell; the task's ``environment``
+comes first, as it does for a module. It prints its answer as one JSON object on a line of its
+own.
+
+A helper may import the collection's own module_utils, so that it runs a module's code rather
+than a copy of it (install_noop.py runs the install module's no-op check). Those files travel
+with it: helper_program() puts their sources, and those they import, behind _helpers/shipped.py,
+which makes Python's import find them there, and runs the helper; the host gets one program, as
+with any other helper. They must need no more than the standard library where the helper goes:
+a file that imports Ansible at its top level is refused here (an import inside a function is
+left alone, for the paths helpers do not take).
 
 Where the connection pipelines modules (the pipelining setting, or ``ansible_pipelining`` on the
 task), the helper goes to Python's standard input, as a module would, and nothing is written on
@@ -20,7 +29,9 @@ over: the answer is the last line that is a JSON object. A helper that fails bef
 what went wrong.
 """
 
+import ast
 import base64
+import functools
 import json
 import os
 
@@ -30,6 +41,9 @@ from ansible.module_utils.six.moves import shlex_quote
 
 # The helper scripts, beside this file.
 HELPERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_helpers")
+# The collection's module_utils, as Python imports them and as files.
+MODULE_UTILS = "ansible_collections.lockstep.poetry.plugins.module_utils"
+MODULE_UTILS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
 
 
 class HelperError(AnsibleError):
@@ -39,6 +53,62 @@ class HelperError(AnsibleError):
 def helper_path(name):
     """The file of the helper called name (plugin_utils/_helpers/NAME.py)."""
     return os.path.join(HELPERS_DIR, name + ".py")
+
+
+def _module_utils_imported(tree):
+    """The names of the collection's module_utils that a parsed file imports, anywhere in it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == MODULE_UTILS:
+            for alias in node.names:
+                yield "%s.%s" % (MODULE_UTILS, alias.name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(MODULE_UTILS + "."):
+            yield node.module
+
+
+def _imports_ansible(tree):
+    """Whether a parsed file imports Ansible at its top level."""
+    for node in tree.body:
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        if any(name == "ansible" or name.startswith("ansible.") for name in names):
+            return True
+    return False
+
+
+def shipped_sources(script):
+    """{module name: source} of the collection's module_utils that the file script imports,
+    directly or through one another. HelperError when one imports Ansible at its top level."""
+    sources = {}
+    with open(script) as handle:
+        pending = list(_module_utils_imported(ast.parse(handle.read(), script)))
+    while pending:
+        name = pending.pop()
+        if name in sources:
+            continue
+        path = os.path.join(MODULE_UTILS_DIR, name[len(MODULE_UTILS) + 1:] + ".py")
+        with open(path) as handle:
+            sources[name] = handle.read()
+        tree = ast.parse(sources[name], path)
+        if _imports_ansible(tree):
+            raise HelperError("%s cannot run as part of the helper %s: it imports Ansible" % (
+                path, os.path.basename(script)))
+        pending.extend(_module_utils_imported(tree))
+    return sources
+
+
+@functools.lru_cache(maxsize=None)
+def helper_program(script):
+    """The program (text) that runs the helper file script on a host: the file itself, or, when
+    it imports the collection's module_utils, _helpers/shipped.py followed by
+    ``run(SOURCES, MAIN)`` (shipped_sources() and the helper's own source)."""
+    with open(script) as handle:
+        main = handle.read()
+    sources = shipped_sources(script)
+    if not sources:
+        return main
+    with open(helper_path("shipped")) as handle:
+        return "%s\n\nrun(%r, %r)\n" % (handle.read(), sources, main)
 
 
 def read_answer(output):
@@ -70,23 +140,35 @@ def last_words(output):
     return "no answer (exit code %s)" % output.get("rc")
 
 
-def run_helper(action, python, script, args):
-    """Runs script (a helper file on the controller) on the host with python, with args (a JSON
-    object) as its argument; returns the JSON object it answered. Raises HelperError when it
-    answered nothing."""
+def host_spec(spec):
+    """An argument spec to check a helper's arguments with on the controller: its path options
+    as strings, which the host expands (as the module would there)."""
+    return dict((name, dict(option, type="str") if option.get("type") == "path" else option)
+                for name, option in spec.items())
+
+
+def helper_command(action, python, script, args):
+    """(command, standard input) that run script (a helper file on the controller) on the host
+    with python, with args (a JSON object) as its argument and the task's environment."""
     argument = to_text(base64.b64encode(json.dumps(args).encode()))
     if action._is_pipelining_enabled("new"):
-        with open(script, "rb") as handle:
-            in_data = handle.read()
+        in_data = helper_program(script).encode()
         program = "-"
     else:
         shell = action._connection._shell
         if shell.tmpdir is None:
             action._make_tmp_path()
         program = shell.join_path(shell.tmpdir, os.path.basename(script))
-        action._transfer_file(script, program)
+        action._transfer_data(program, helper_program(script))
         action._fixup_perms2((shell.tmpdir, program))
         in_data = None
-    output = action._low_level_execute_command(
-        " ".join([shlex_quote(python), "-I", "-S", shlex_quote(program), argument]), sudoable=True, in_data=in_data)
-    return read_answer(output)
+    words = [action._compute_environment_string(), shlex_quote(python), "-I", "-S", shlex_quote(program), argument]
+    return " ".join(word for word in words if word), in_data
+
+
+def run_helper(action, python, script, args):
+    """Runs script (a helper file on the controller) on the host with python, with args (a JSON
+    object) as its argument; returns the JSON object it answered. Raises HelperError when it
+    answered nothing."""
+    command, in_data = helper_command(action, python, script, args)
+    return read_answer(action._low_level_execute_command(command, sudoable=True, in_data=in_data))

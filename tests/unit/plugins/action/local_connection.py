@@ -11,21 +11,25 @@ import subprocess
 from unittest import mock
 
 from ansible.plugins.action import ActionBase
+from ansible.plugins.shell.sh import ShellModule
 
 
-def local_action(cls, tmp_path, args, check_mode=False, diff=False, pipelining=False):
-    """An action of class cls for a task with args, whose temporary directory on the "host",
-    made when the action asks for it, is tmp_path/remote-tmp; relative controller paths are
-    relative to tmp_path. With pipelining, the connection pipelines modules. The commands the
-    action ran are in its attribute commands, as (command, whether it had input), and how often it
-made its temporary directory in tmp_paths_made."""
-    task = mock.Mock(args=dict(args), check_mode=check_mode, diff=diff)
+def local_action(cls, tmp_path, args, check_mode=False, diff=False, pipelining=False, environment=None):
+    """An action of class cls for a task with args (and the task's environment), whose temporary
+    directory on the "host", made when the action asks for it, is tmp_path/remote-tmp; relative
+    controller paths are relative to tmp_path. With pipelining, the connection pipelines modules.
+    The commands the action ran are in its attribute commands, as (command, whether it had
+    input), and how often it made its temporary directory in tmp_paths_made."""
+    task = mock.Mock(args=dict(args), check_mode=check_mode, diff=diff, environment=environment, delegate_to=None,
+                     async_val=0)
     shell = mock.Mock(tmpdir=None)
     shell.join_path = os.path.join
+    shell.env_prefix = ShellModule().env_prefix
     loader = mock.Mock()
     loader.path_dwim = lambda path: os.path.join(str(tmp_path), path)
     loader.get_real_file = lambda path, decrypt=True: path
-    plugin = cls(task, mock.Mock(_shell=shell), mock.Mock(), loader, None, None)
+    templar = mock.Mock(template=lambda value: value)
+    plugin = cls(task, mock.Mock(_shell=shell, has_native_async=False), mock.Mock(), loader, templar, None)
     plugin.commands = []
     plugin.tmp_paths_made = 0
 

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError, PoetryRunner, run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import run_task
+from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PoetryError, PoetryRunner
 from ansible_collections.lockstep.poetry.plugins.module_utils._secrets import env_secrets
 from ansible_collections.lockstep.poetry.tests.unit.plugins.module_utils.captured import Captured
 

@@ -13,6 +13,7 @@ import os
 
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.plugin_utils import _helper
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, read_answer
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -63,3 +64,23 @@ def test_no_answer(output, message):
     with pytest.raises(HelperError) as raised:
         read_answer(output)
     assert raised.value.message == message
+
+
+def test_module_utils_travel_with_the_helper_that_imports_them():
+    program = _helper.helper_program(_helper.helper_path("install_noop"))
+    shipped = _helper.shipped_sources(_helper.helper_path("install_noop"))
+    # Imported directly, through one another, and inside a function (_runner's explanations).
+    assert {"_install", "_runner", "_poetry_env", "_toml_read", "_poetry_failures"} <= {
+        name.rsplit(".", 1)[1] for name in shipped}
+    assert "%s._poetry_module" % _helper.MODULE_UTILS not in shipped
+    assert program.endswith("\n") and "\nrun({" in program
+    # A helper without them runs as it is.
+    with open(_helper.helper_path("release_lock")) as handle:
+        assert _helper.helper_program(_helper.helper_path("release_lock")) == handle.read()
+
+
+def test_module_utils_that_import_ansible_cannot_travel(tmp_path):
+    script = tmp_path / "helper.py"
+    script.write_text("from %s._poetry_module import run_task\n" % _helper.MODULE_UTILS)
+    with pytest.raises(_helper.HelperError, match=r"_poetry_module.py cannot run as part of the helper helper.py"):
+        _helper.shipped_sources(str(script))
