@@ -45,13 +45,19 @@ extends_documentation_fragment:
   - lockstep.poetry.attributes
   - lockstep.poetry.attributes.idempotent
   - lockstep.poetry.attributes.action_group
+  - lockstep.poetry.attributes.action_plugin
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
   - lockstep.poetry.poetry
   - lockstep.poetry.poetry.project
   - lockstep.poetry.poetry.groups
   - lockstep.poetry.poetry.selection
 attributes:
+  async:
+    support: full
+    details:
+      - An async task runs the module, without the no-op check the action makes first otherwise.
   check_mode:
     support: full
     details:
