@@ -22,7 +22,8 @@ description:
 options:
   dest:
     description:
-      - The archive to write (a tar file), in a directory that exists. Written in one rename.
+      - The archive to write (a tar file). Written in one rename, into its directory, which is
+        made (mode C(0700)) when it is missing.
       - Name it after what decides its content (the app role uses its virtualenv key), so that
         hosts of one kind share it.
     type: path
@@ -198,6 +199,7 @@ def main():
             settings = repository_settings(name, environ, documents) if name else {"auth": None, "tls": {}}
             return Index(url, settings["auth"], settings["tls"], name)
 
+        os.makedirs(os.path.dirname(archive), 0o700, exist_ok=True)
         # Hosts of one kind deploy at once: the first builds, the others wait and find it built.
         with open(archive + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -8,14 +8,17 @@ from __future__ import annotations
 import base64
 import grp
 import hashlib
+import importlib.util
 import json
 import os
 import pwd
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._markers import ENVIRONMENT_CODE
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
 
@@ -241,3 +244,73 @@ def test_release_lock_only_the_runs_own(tmp_path):
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": True, "released": True}
     assert not lock.exists()
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
+
+
+def small_wheel(directory, name="lockstep_tiny", version="1.0"):
+    """A wheel of one module, and its sha256."""
+    dist_info = "%s-%s.dist-info" % (name, version)
+    files = {"%s.py" % name: "VALUE = 1\n",
+             dist_info + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
+             dist_info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = "".join("%s,sha256=%s,%d\n" % (path, base64.urlsafe_b64encode(
+        hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode(), len(text)) for path, text in files.items())
+    path = directory / ("%s-%s-py3-none-any.whl" % (name, version))
+    with zipfile.ZipFile(path, "w") as wheel:
+        for member, text in files.items():
+            wheel.writestr(member, text)
+        wheel.writestr(dist_info + "/RECORD", record + dist_info + "/RECORD,,\n")
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def this_pythons_pip_wheel():
+    found = run_helper("inspect_app", {"layout": app_layout("/nonexistent"), "directories": [], "user": USER,
+                                       "group": GROUP, "service": "", "marker_code": ENVIRONMENT_CODE})
+    if not found["platform"]["pip_wheel"]:
+        pytest.skip("this Python has no wheel of pip")
+    return found["platform"]["pip_wheel"]
+
+
+def test_pip_wheel_the_newest_in_a_directory(tmp_path):
+    spec = importlib.util.spec_from_file_location("inspect_app", helper_path("inspect_app"))
+    inspect_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inspect_app)
+    assert inspect_app.newest_pip_wheel(str(tmp_path)) is None
+    for version in ("9.0.3", "23.0.1", "10.1"):
+        (tmp_path / ("pip-%s-py3-none-any.whl" % version)).touch()
+    assert inspect_app.newest_pip_wheel(str(tmp_path)) == str(tmp_path / "pip-23.0.1-py3-none-any.whl")
+
+
+def test_run_pip_installs_with_required_hashes_into_a_virtualenv_without_pip(tmp_path):
+    pip_wheel = this_pythons_pip_wheel()
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    _path, digest = small_wheel(wheelhouse)
+    (wheelhouse / "requirements.txt").write_text("lockstep-tiny==1.0 --hash=sha256:%s\n" % digest)
+    venv = tmp_path / "venv"
+    args = ["install", "--no-index", "--no-deps", "--require-hashes", "--only-binary=:all:", "--no-compile",
+            "--find-links", str(wheelhouse), "--requirement", str(wheelhouse / "requirements.txt")]
+    found = run_helper("run_pip", {"venv": str(venv), "pip_wheel": os.path.dirname(pip_wheel), "args": args,
+                                   "make_with": sys.executable, "remove": [str(wheelhouse)]})
+    assert found["rc"] == 0 and found["made_venv"] and not found.get("failed"), found
+    site = next(venv.glob("lib/python3*/site-packages"))
+    assert sorted(path.name for path in site.iterdir()) == ["lockstep_tiny-1.0.dist-info", "lockstep_tiny.py"]
+    assert not wheelhouse.exists()
+
+    # The same pip removes from it; a hash that is not the file's fails and keeps the wheelhouse.
+    found = run_helper("run_pip", {"venv": str(venv), "pip_wheel": pip_wheel, "args": ["uninstall", "--yes", "lockstep-tiny"],
+                                   "make_with": None, "remove": []})
+    assert found["rc"] == 0 and not found["made_venv"]
+    assert not (site / "lockstep_tiny.py").exists() and not (site / "lockstep_tiny-1.0.dist-info").exists()
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    small_wheel(wheelhouse)
+    (wheelhouse / "requirements.txt").write_text("lockstep-tiny==1.0 --hash=sha256:%s\n" % ("0" * 64))
+    found = run_helper("run_pip", {"venv": str(venv), "pip_wheel": pip_wheel, "args": args, "make_with": sys.executable,
+                                   "remove": [str(wheelhouse)]})
+    assert found["failed"] and found["msg"].startswith("pip install exited with 1: ") and wheelhouse.exists()
+    assert not (site / "lockstep_tiny.py").exists()
+
+
+def test_run_pip_without_a_wheel_of_pip(tmp_path):
+    found = run_helper("run_pip", {"venv": str(tmp_path / "venv"), "pip_wheel": str(tmp_path), "args": ["list"],
+                                   "make_with": sys.executable, "remove": []})
+    assert found == {"failed": True, "changed": False, "msg": "there is no wheel of pip at %s to run pip with" % tmp_path}
+    assert not (tmp_path / "venv").exists()
