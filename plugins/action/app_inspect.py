@@ -74,7 +74,6 @@ ARGUMENT_SPEC = {
         "break_lock": {"type": "bool", "default": False},
         "build_on": {"type": "str", "default": "host"},
         "build_cache": {"type": "str", "default": ""},
-        "compile": {"type": "bool", "default": True},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.

@@ -362,23 +362,13 @@ def venv_key(settings, lock_sha1, python_version, release_id, platform_digest=No
 WHEELHOUSE_DIR = ".wheelhouse-%s"
 
 
-def pip(host):
-    """How pip runs in the host's virtualenvs, which have no pip of their own (venv --without-pip,
-    as Poetry makes them): from the wheel of pip that the host's Python has (the helper run_pip),
-    or, when it has none, from the one its OS's package puts in the directory named (os_package:
-    the role installs that package first)."""
-    wheel = host["platform"]["pip_wheel"]
-    return {"wheel": wheel or host["platform"]["pip_wheel_dir"], "os_package": wheel is None}
-
-
 def wheelhouse(settings, key, target, layout):
     """The build-once mode's plan for a virtualenv to build: the builder (the controller, or the
     inventory host poetry_app_build_on names), where it keeps the wheelhouse of the key and where
-    the controller does (the same file for the controller), for which kind of host, where the
-    host unpacks it, and pip's arguments that install it there: no index, every hash required."""
+    the controller does (the same file for the controller), for which kind of host, and where the
+    host unpacks it."""
     builder = settings["build_on"]
     archive = posixpath.join(settings["build_cache"], key + ".tar")
-    unpacked = posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key)
     return {
         "builder": builder,
         "delegate_to": "localhost" if builder == "controller" else builder,
@@ -390,10 +380,7 @@ def wheelhouse(settings, key, target, layout):
         "local_archive": archive if builder == "controller" else posixpath.join(settings["controller_cache"], key + ".tar"),
         "fetch": builder != "controller",
         "target": dict((name, value) for name, value in target.items() if name != "digest"),
-        "dir": unpacked,
-        "pip_args": ["install", "--no-index", "--no-deps", "--require-hashes", "--only-binary=:all:",
-                     "--find-links", unpacked, "--requirement", posixpath.join(unpacked, "requirements.txt")]
-        + ([] if settings["compile"] else ["--no-compile"]),
+        "dir": posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key),
     }
 
 
@@ -857,8 +844,6 @@ def plan(settings, host, release, check_mode, env_content):
             "link_target": venv_target(key),
             "record_path": posixpath.join(venv_dir, layout["venv_record"]),
             "repair": repair,
-            # pip, for the wheelhouse of build once and to remove what differs from the lock.
-            "pip": pip(host),
             # What poetry_app_verify checks a ready virtualenv against: the lock of a release that
             # links to it, this one once complete, else the current one (None: none does yet).
             "check_project": None if build else _linking_release(host, layout, key, release_id, current_id),

@@ -9,7 +9,6 @@ where something differs. The paths come from the action (plugin_utils/_app_layou
 definition of the layout). Changes nothing, except that it makes scratch space in the system's
 temporary directory when asked to (scratch_prefix)."""
 import base64
-import glob
 import grp
 import hashlib
 import json
@@ -107,9 +106,7 @@ def python_platform(marker_code):
     """What decides which wheels this Python installs: the environment that PEP 508 markers are
     evaluated in (marker_code, module_utils/_markers.py's ENVIRONMENT_CODE, which the action
     sends: the one definition, which lockstep.poetry.verify runs too), the ABI and the C library
-    (for the wheel tags the controller works out), and its own wheel of pip (pip_wheel, None
-    when it has none) that the role runs pip from in a virtualenv, or the directory where the
-    OS's package puts it (pip_wheel_dir)."""
+    (for the wheel tags the controller works out)."""
     namespace = {}
     exec(compile(marker_code, "<marker environment>", "exec"), namespace)  # pylint: disable=exec-used
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
@@ -120,35 +117,7 @@ def python_platform(marker_code):
         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         # "glibc 2.36"; None for another C library (musl has no manylinux wheels).
         "glibc": libc.split()[1] if libc and libc.startswith("glibc ") else None,
-        "pip_wheel": pip_wheel(),
-        "pip_wheel_dir": pip_wheel_dirs()[0],
     }
-
-
-def pip_wheel_dirs():
-    """Where this Python's ensurepip takes pip's wheel from: the OS's directory of wheels first
-    (Debian's python3-pip-whl fills it; Debian 11's Python 3.9 does not name it), then the one
-    Python bundles."""
-    return [sysconfig.get_config_var("WHEEL_PKG_DIR") or "/usr/share/python-wheels",
-            os.path.join(sysconfig.get_paths()["stdlib"], "ensurepip", "_bundled")]
-
-
-def pip_wheel():
-    """The newest wheel of pip where this Python's ensurepip takes it from; None without one."""
-    for directory in pip_wheel_dirs():
-        found = newest_pip_wheel(directory)
-        if found:
-            return found
-    return None
-
-
-def newest_pip_wheel(directory):
-    """The newest pip-VERSION-*.whl in directory; None when it has none. (run_pip has the same
-    few lines: a helper imports nothing but the standard library.)"""
-    def version(path):
-        return tuple(int(part) if part.isdigit() else 0 for part in os.path.basename(path).split("-")[1].split("."))
-    found = sorted(glob.glob(os.path.join(directory, "pip-*.whl")), key=version)
-    return found[-1] if found else None
 
 
 def take_lock(lock):

@@ -20,9 +20,6 @@ SCRATCH = "/tmp/shopfront-deploy.abc123"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-PIP_WHEEL = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"
-
-
 def settings(**changes):
     found = {
         "name": "shopfront", "root": "/srv/shopfront", "user": "shopfront", "group": "shopfront",
@@ -32,7 +29,7 @@ def settings(**changes):
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
         "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "shared_files": [], "break_lock": False,
-        "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache", "compile": True,
+        "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
     }
     found.update(changes)
     return found
@@ -57,7 +54,6 @@ def new_host(**changes):
     found = {
         "user": "root", "app_user_exists": False, "app_group_exists": False, "python": "/usr/bin/python3",
         "python_version": "3.11", "git": True,
-        "platform": {"pip_wheel": PIP_WHEEL, "pip_wheel_dir": "/usr/share/python-wheels"},
         "directories_to_fix": [layout["root"], layout["releases"], layout["venvs"]],
         "current_release": "", "releases": {}, "venvs": {},
         "files": {"env": None, "units": {"shopfront.service": None}, "unit_manifest": None, "restart_marker": False},
@@ -928,35 +924,3 @@ def test_wheelhouse_is_shipped_from_where_the_controller_has_it(builder, shipped
     found = _app_plan.wheelhouse(settings(build_on=builder), "py3.11-key", {"python_version": "3.11"},
                                  app_layout("/srv/shopfront", "shopfront"))
     assert found["archive"] == "/cache/py3.11-key.tar" and found["local_archive"] == shipped
-
-
-@pytest.mark.parametrize("compile_, last", [(True, []), (False, ["--no-compile"])])
-def test_wheelhouse_installs_with_no_index_and_every_hash(compile_, last):
-    found = _app_plan.wheelhouse(settings(build_on="controller", compile=compile_), "py3.11-key",
-                                 {"python_version": "3.11"}, app_layout("/srv/shopfront", "shopfront"))
-    unpacked = "/srv/shopfront/venvs/.wheelhouse-py3.11-key"
-    assert found["dir"] == unpacked
-    assert found["pip_args"] == ["install", "--no-index", "--no-deps", "--require-hashes", "--only-binary=:all:",
-                                 "--find-links", unpacked, "--requirement", unpacked + "/requirements.txt"] + last
-
-
-def test_pip_runs_from_the_wheel_of_the_hosts_python():
-    markers = {
-        "implementation_name": "cpython", "implementation_version": "3.11.2", "os_name": "posix",
-        "platform_machine": "x86_64", "platform_release": "6.1.0-1", "platform_system": "Linux",
-        "platform_version": "#1 SMP", "python_full_version": "3.11.2", "platform_python_implementation": "CPython",
-        "python_version": "3.11", "sys_platform": "linux",
-    }
-    host = new_host(platform=dict(new_host()["platform"], marker_environment=markers, free_threaded=False,
-                                  glibc="2.36"))
-    found = plan(host, release("r1"), build_on="controller")
-    assert found["venv"]["pip"] == {"wheel": PIP_WHEEL, "os_package": False}
-    assert found["wheelhouse"]["pip_args"][0] == "install"
-    # A ready virtualenv that differs from its lock is put right with the same pip.
-    assert plan(deployed_host(), release("r1"))["venv"]["pip"]["wheel"] == PIP_WHEEL
-
-
-def test_pip_from_the_os_package_where_the_host_has_no_wheel_of_it():
-    host = new_host(platform={"pip_wheel": None, "pip_wheel_dir": "/usr/share/python-wheels"})
-    found = plan(host, release("r1"))
-    assert found["venv"]["pip"] == {"wheel": "/usr/share/python-wheels", "os_package": True}

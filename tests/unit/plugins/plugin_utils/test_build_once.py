@@ -51,7 +51,6 @@ def platform(python_version="3.11.2", machine="x86_64", glibc="2.36", release="6
             "sys_platform": "linux",
         },
         "soabi": "cpython-311-x86_64-linux-gnu", "free_threaded": False, "glibc": glibc,
-        "pip_wheel": "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl", "pip_wheel_dir": "/usr/share/python-wheels",
     }
 
 
