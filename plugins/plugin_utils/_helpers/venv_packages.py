@@ -159,17 +159,8 @@ def entry_point_scripts(text):
 
 def install(venv, wheel_path, compile_modules):
     """Installs the wheel at wheel_path into venv; returns the distribution's name."""
-    written = []
-
-    def write(path, data, executable=False):
-        path = venv.inside(path)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        with open(path, "wb") as handle:
-            handle.write(data)
-        os.chmod(path, 0o755 if executable else 0o644)
-        written.append((path, record_hash(data), str(len(data))))
-
+    # [(path, content, executable)], every path checked before anything is written.
+    files = []
     with zipfile.ZipFile(wheel_path) as wheel:
         names = wheel.namelist()
         dist_infos = set(name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info"))
@@ -197,14 +188,22 @@ def install(venv, wheel_path, compile_modules):
                         data = b"#!" + venv.python.encode() + data[len(b"#!python"):]
             else:
                 target = os.path.join(venv.site, name)
-            write(target, data, executable)
+            files.append((venv.inside(target), data, executable))
         entry_points = dist_info + "/entry_points.txt"
         if entry_points in names:
             for script, module, attribute in entry_point_scripts(wheel.read(entry_points).decode("utf-8")):
                 text = LAUNCHER % {"python": venv.python, "module": module, "name": attribute.split(".")[0],
                                    "call": attribute}
-                write(os.path.join(venv.root, "bin", script), text.encode("utf-8"), executable=True)
-    write(os.path.join(venv.site, dist_info, "INSTALLER"), INSTALLER.encode("utf-8"))
+                files.append((venv.inside(os.path.join(venv.root, "bin", script)), text.encode("utf-8"), True))
+    files.append((os.path.join(venv.site, dist_info, "INSTALLER"), INSTALLER.encode("utf-8"), False))
+    written = []
+    for path, data, executable in files:
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        with open(path, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, 0o755 if executable else 0o644)
+        written.append((path, record_hash(data), str(len(data))))
     compiled = []
     if compile_modules:
         for path, _hash, _size in written:

@@ -318,7 +318,9 @@ def test_venv_packages_refuses_a_wheel_that_writes_outside_the_virtualenv(tmp_pa
     tiny = small_wheel(wheelhouse, extra_files={"../../../../escaped.py": "x = 1\n"})
     found = venv_packages(tmp_path / "venv", make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny))
     assert found["failed"] and "outside the virtualenv" in found["msg"]
-    assert not (tmp_path / "escaped.py").exists()
+    # Nothing of the wheel was written.
+    assert not (tmp_path / "escaped.py").exists() and _verify.installed_distributions(str(tmp_path / "venv")) == {}
+    assert not list((tmp_path / "venv").glob("lib/python3*/site-packages/lockstep_tiny*"))
 
 
 def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_path):
