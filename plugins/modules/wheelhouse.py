@@ -14,7 +14,7 @@ description:
     checks that its sha256 is the one C(poetry.lock) gives it, and packs the wheels with a
     requirements file that pins each to that hash into one archive.
   - A host installs the archive with no route to any package index, no credentials and no
-    Poetry: C(pip install --no-index --require-hashes) with its requirements file, or as the
+    Poetry, with C(pip install --no-index --require-hashes) and its requirements file, or as the
     role P(lockstep.poetry.app#role) does in its build-once mode (C(poetry_app_build_on)), which
     checks each wheel against the sha256 that C(wheelhouse.json) gives it and needs no pip.
   - An archive that is already there for the same lock, selection and host is not built again;

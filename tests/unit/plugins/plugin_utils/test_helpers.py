@@ -245,7 +245,6 @@ def test_release_lock_only_the_runs_own(tmp_path):
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
 
 
-
 def small_wheel(directory, name="lockstep_tiny", version="1.0", extra_files=None):
     """A wheel of one module, a console script, a script in its .data directory; and its sha256."""
     dist_info = "%s-%s.dist-info" % (name, version)
@@ -331,8 +330,8 @@ def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_pat
     site = next(venv.glob("lib/python3*/site-packages"))
     found = venv_packages(venv, remove=["Lockstep_Tiny", "not-installed"])
     assert found == {"changed": True, "made_venv": False, "removed": ["Lockstep_Tiny"], "installed": []}
-    assert sorted(path.name for path in site.iterdir()) == ["__pycache__", "lockstep_other-2.0.dist-info",
-                                                             "lockstep_other.py"]
+    assert sorted(path.name for path in site.iterdir()) == [
+        "__pycache__", "lockstep_other-2.0.dist-info", "lockstep_other.py"]
     assert [path.name.split(".")[0] for path in (site / "__pycache__").iterdir()] == ["lockstep_other"]
     assert not (venv / "bin" / "lockstep_tiny").exists() and not (venv / "bin" / "lockstep_tiny-tool").exists()
     # The wheelhouse again: the distribution at its version stays, the missing one is installed,
