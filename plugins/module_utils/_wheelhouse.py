@@ -9,7 +9,7 @@ its hash, for lockstep.poetry.wheelhouse (the app role's build-once mode).
 - choose(): that file for each selected package, or the reason why a package has none.
 - requirements_text(): the requirements file pip installs the wheelhouse from (--require-hashes).
 - package_index(): where a locked package comes from, and the credentials Poetry would send.
-- build(): download, check and pack (the only part that does I/O, through an Index).
+- build(): download (several at once), check and pack (the only part that does I/O, through an Index).
 
 Private to this collection: no compatibility promise.
 """
@@ -19,6 +19,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
@@ -119,24 +120,34 @@ def package_index(source):
     return source["url"].rstrip("/") + "/", source.get("reference")
 
 
+# Files downloaded at once: the index's answers are waited for side by side.
+DOWNLOADS = 8
+
+
 def build(chosen, open_index, archive, manifest):
-    """Downloads each chosen file from its index (open_index(source) returns an Index), checks its
-    sha256 against the lock's, and packs the wheels, the requirements file and the manifest into
-    archive (a tar file, written in one rename). Raises WheelhouseError on the first file whose
-    hash the lock does not have, before anything is packed."""
+    """Downloads each chosen file from its index (open_index(source) returns an Index), several
+    at once, checks its sha256 against the lock's, and packs the wheels, the requirements file
+    and the manifest into archive (a tar file, written in one rename). Raises WheelhouseError on
+    a file whose hash the lock does not have (the first in the lock's order), before anything is
+    packed."""
     scratch = tempfile.mkdtemp(prefix="lockstep-poetry-wheelhouse-", dir=os.path.dirname(archive))
+
+    def take(entry):
+        path = os.path.join(scratch, entry["file"])
+        index = open_index(entry["source"])
+        index.download(canonical_name(entry["name"]), entry["file"], path)
+        found = file_digest(path)
+        if found != entry["sha256"]:
+            raise WheelhouseError(
+                "%s %s: %s from %s has sha256 %s, which is not the one poetry.lock gives it (%s). Nothing "
+                "was shipped to any host: find out why the index serves another file under the locked "
+                "name and version" % (entry["name"], entry["version"], entry["file"], index.url, found,
+                                      entry["sha256"]))
+
     try:
-        for entry in chosen:
-            path = os.path.join(scratch, entry["file"])
-            index = open_index(entry["source"])
-            index.download(canonical_name(entry["name"]), entry["file"], path)
-            found = file_digest(path)
-            if found != entry["sha256"]:
-                raise WheelhouseError(
-                    "%s %s: %s from %s has sha256 %s, which is not the one poetry.lock gives it (%s). Nothing "
-                    "was shipped to any host: find out why the index serves another file under the locked "
-                    "name and version" % (entry["name"], entry["version"], entry["file"], index.url, found,
-                                          entry["sha256"]))
+        with ThreadPoolExecutor(max_workers=DOWNLOADS) as downloads:
+            # list() waits for all, and raises the first failure in the lock's order.
+            list(downloads.map(take, chosen))
         with open(os.path.join(scratch, REQUIREMENTS), "w") as handle:
             handle.write(requirements_text(chosen))
         with open(os.path.join(scratch, MANIFEST), "w") as handle:

@@ -27,10 +27,12 @@ options:
         in check mode). V(run_command) runs one of an application's commands in a release's
         directory, with the service's environment and the release's virtualenv (skipped in check
         mode). V(release_lock) releases the deploy lock that M(lockstep.poetry.app_inspect) took,
-        if the run still holds it (skipped in check mode, which takes no lock).
+        if the run still holds it (skipped in check mode, which takes no lock). V(venv_packages)
+        removes distributions from an application's virtualenv and installs a wheelhouse into
+        it, making the virtualenv first when asked (skipped in check mode).
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command, release_lock]
+    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages]
   python:
     description: The Python on the host that runs the helper.
     type: str
@@ -47,11 +49,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: V(inspect_poetry) only reads, V(switch_links) predicts, V(run_command) is skipped.
+    details: V(inspect_poetry) only reads, V(switch_links) predicts, V(run_command) and V(venv_packages) are skipped.
   diff_mode:
     support: none
   idempotent:
-    description: V(switch_links) leaves links that are as asked alone; V(run_command) always reports a change.
+    description: V(switch_links) leaves links that are as asked alone; V(run_command) and V(venv_packages) always report a change.
     support: partial
 seealso:
   - module: lockstep.poetry.app_inspect

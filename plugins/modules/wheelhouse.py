@@ -13,16 +13,18 @@ description:
     locked wheel that fits the host's wheel tags, downloads it from the index the lock names,
     checks that its sha256 is the one C(poetry.lock) gives it, and packs the wheels with a
     requirements file that pins each to that hash into one archive.
-  - A host installs the archive with C(pip install --no-index --require-hashes), with no route
-    to any package index, no credentials and no Poetry. The role P(lockstep.poetry.app#role)
-    does that in its build-once mode (C(poetry_app_build_on)).
+  - A host installs the archive with no route to any package index, no credentials and no
+    Poetry, with C(pip install --no-index --require-hashes) and its requirements file, or as the
+    role P(lockstep.poetry.app#role) does in its build-once mode (C(poetry_app_build_on)), which
+    checks each wheel against the sha256 that C(wheelhouse.json) gives it and needs no pip.
   - An archive that is already there for the same lock, selection and host is not built again;
     the task then reports no change.
   - Needs no Poetry. The selection is read from the lock (lock formats of Poetry 1.8 and 2.x).
 options:
   dest:
     description:
-      - The archive to write (a tar file), in a directory that exists. Written in one rename.
+      - The archive to write (a tar file). Written in one rename, into its directory, which is
+        made (mode C(0700)) when it is missing.
       - Name it after what decides its content (the app role uses its virtualenv key), so that
         hosts of one kind share it.
     type: path
@@ -195,6 +197,7 @@ def main():
             settings = repository_settings(name, environ, documents) if name else {"auth": None, "tls": {}}
             return Index(url, settings["auth"], settings["tls"], name)
 
+        os.makedirs(os.path.dirname(archive), 0o700, exist_ok=True)
         # Hosts of one kind deploy at once: the first builds, the others wait and find it built.
         with open(archive + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -384,12 +384,11 @@ def venv_key(settings, lock_sha1, python_version, release_id, platform_digest=No
 WHEELHOUSE_DIR = ".wheelhouse-%s"
 
 
-def wheelhouse(settings, key, target, host, layout):
+def wheelhouse(settings, key, target, layout):
     """The build-once mode's plan for a virtualenv to build: the builder (the controller, or the
     inventory host poetry_app_build_on names), where it keeps the wheelhouse of the key and where
-    the controller does (the same file for the controller), for which kind of host, where the
-    host unpacks it, and whether the host needs its OS's venv package (Debian ships venv's pip
-    apart, in python3-venv)."""
+    the controller does (the same file for the controller), for which kind of host, and where the
+    host unpacks it."""
     builder = settings["build_on"]
     archive = posixpath.join(settings["build_cache"], key + ".tar")
     return {
@@ -404,7 +403,6 @@ def wheelhouse(settings, key, target, host, layout):
         "fetch": builder != "controller",
         "target": dict((name, value) for name, value in target.items() if name != "digest"),
         "dir": posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key),
-        "venv_package": not host["platform"]["venv_with_pip"],
     }
 
 
@@ -938,7 +936,7 @@ def plan(settings, host, release, check_mode, env_content):
         },
         # The virtualenv to build, built once on the controller or a build host and shipped as a
         # wheelhouse (None: the host builds it with Poetry, or builds none).
-        wheelhouse=wheelhouse(settings, key, build_target, host, layout) if build and build_target else None,
+        wheelhouse=wheelhouse(settings, key, build_target, layout) if build and build_target else None,
         stage=stage,
         hooks=hooks(settings, stage, switch_release, rollback),
         # The lock must be fresh, unless a ready virtualenv was built from this very

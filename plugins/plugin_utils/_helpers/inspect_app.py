@@ -11,7 +11,6 @@ temporary directory when asked to (scratch_prefix)."""
 import base64
 import grp
 import hashlib
-import importlib.util
 import json
 import os
 import pwd
@@ -107,8 +106,7 @@ def python_platform(marker_code):
     """What decides which wheels this Python installs: the environment that PEP 508 markers are
     evaluated in (marker_code, module_utils/_markers.py's ENVIRONMENT_CODE, which the action
     sends: the one definition, which lockstep.poetry.verify runs too), the ABI and the C library
-    (for the wheel tags the controller works out), and whether it makes virtualenvs with pip
-    (venv with ensurepip, which Debian ships apart in python3-venv)."""
+    (for the wheel tags the controller works out)."""
     namespace = {}
     exec(compile(marker_code, "<marker environment>", "exec"), namespace)  # pylint: disable=exec-used
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
@@ -119,13 +117,7 @@ def python_platform(marker_code):
         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         # "glibc 2.36"; None for another C library (musl has no manylinux wheels).
         "glibc": libc.split()[1] if libc and libc.startswith("glibc ") else None,
-        "venv_with_pip": find_module("venv") and find_module("ensurepip"),
     }
-
-
-def find_module(name):
-    """Whether the standard library has the module name (Debian ships some apart)."""
-    return importlib.util.find_spec(name) is not None
 
 
 def take_lock(lock):

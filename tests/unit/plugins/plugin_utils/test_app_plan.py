@@ -924,5 +924,5 @@ def test_ipv6_listen_where_the_check_points():
 ])
 def test_wheelhouse_is_shipped_from_where_the_controller_has_it(builder, shipped):
     found = _app_plan.wheelhouse(settings(build_on=builder), "py3.11-key", {"python_version": "3.11"},
-                                 {"platform": {"venv_with_pip": True}}, app_layout("/srv/shopfront", "shopfront"))
+                                 app_layout("/srv/shopfront", "shopfront"))
     assert found["archive"] == "/cache/py3.11-key.tar" and found["local_archive"] == shipped

@@ -50,7 +50,7 @@ def platform(python_version="3.11.2", machine="x86_64", glibc="2.36", release="6
             "platform_python_implementation": "CPython", "python_version": python_version.rsplit(".", 1)[0],
             "sys_platform": "linux",
         },
-        "soabi": "cpython-311-x86_64-linux-gnu", "free_threaded": False, "glibc": glibc, "venv_with_pip": True,
+        "soabi": "cpython-311-x86_64-linux-gnu", "free_threaded": False, "glibc": glibc,
     }
 
 

@@ -13,9 +13,11 @@ import os
 import pwd
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.module_utils import _verify
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
 
@@ -241,3 +243,105 @@ def test_release_lock_only_the_runs_own(tmp_path):
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": True, "released": True}
     assert not lock.exists()
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
+
+
+def small_wheel(directory, name="lockstep_tiny", version="1.0", extra_files=None):
+    """A wheel of one module, a console script, a script in its .data directory; and its sha256."""
+    dist_info = "%s-%s.dist-info" % (name, version)
+    files = {"%s.py" % name: "def main():\n    return 0\n",
+             "%s-%s.data/scripts/%s-tool" % (name, version, name): "#!python\nprint('tool')\n",
+             dist_info + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
+             dist_info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             dist_info + "/entry_points.txt": "[console_scripts]\n%s = %s:main [extra]\n" % (name, name)}
+    files.update(extra_files or {})
+    record = "".join("%s,sha256=%s,%d\n" % (path, base64.urlsafe_b64encode(
+        hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode(), len(text)) for path, text in files.items())
+    path = directory / ("%s-%s-py3-none-any.whl" % (name, version))
+    with zipfile.ZipFile(path, "w") as wheel:
+        for member, text in files.items():
+            wheel.writestr(member, text)
+        wheel.writestr(dist_info + "/RECORD", record + dist_info + "/RECORD,,\n")
+    return {"name": name.replace("_", "-"), "version": version, "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def venv_packages(venv, **args):
+    """The helper venv_packages with its arguments as the action fills them in."""
+    return run_helper("venv_packages", dict({"venv": str(venv), "make_with": None, "wheelhouse": None, "remove": [],
+                                             "compile": True}, **args))
+
+
+def wheelhouse_of(directory, *packages):
+    """An unpacked wheelhouse (lockstep.poetry.wheelhouse's manifest) of packages."""
+    (directory / "wheelhouse.json").write_text(json.dumps({"packages": list(packages)}))
+    return str(directory)
+
+
+def test_venv_packages_installs_a_wheelhouse_into_a_new_virtualenv(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    tiny, other = small_wheel(wheelhouse), small_wheel(wheelhouse, "lockstep_other", "2.0")
+    venv = tmp_path / "venv"
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny, other))
+    assert found == {"changed": True, "made_venv": True, "removed": [],
+                     "installed": ["lockstep-tiny 1.0", "lockstep-other 2.0"]}
+    assert not wheelhouse.exists()
+    site = next(venv.glob("lib/python3*/site-packages"))
+    assert (site / "lockstep_tiny.py").exists() and list((site / "__pycache__").glob("lockstep_tiny.*.pyc"))
+    assert (site / "lockstep_tiny-1.0.dist-info" / "INSTALLER").read_text() == "lockstep.poetry\n"
+    # The console script and the .data script run with the virtualenv's Python.
+    script = venv / "bin" / "lockstep_tiny"
+    assert script.read_text().startswith("#!%s/bin/python\n" % venv) and os.access(script, os.X_OK)
+    assert subprocess.run([str(script)], check=False).returncode == 0
+    assert (venv / "bin" / "lockstep_tiny-tool").read_text() == "#!%s/bin/python\nprint('tool')\n" % venv
+    # What lockstep.poetry.verify reads: both distributions, every file as RECORD says.
+    installed = _verify.installed_distributions(str(venv))
+    assert sorted(installed) == ["lockstep-other", "lockstep-tiny"]
+    assert _verify.modified_files(str(venv), installed)[0] == []
+
+
+def test_venv_packages_checks_every_hash_before_it_installs(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    tiny, other = small_wheel(wheelhouse), small_wheel(wheelhouse, "lockstep_other", "2.0")
+    other["sha256"] = "0" * 64
+    venv = tmp_path / "venv"
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny, other))
+    served = hashlib.sha256((wheelhouse / other["file"]).read_bytes()).hexdigest()
+    assert found["failed"] and found["installed"] == []
+    assert found["msg"] == "%s: lockstep_other-2.0-py3-none-any.whl has sha256 %s, not the lock's %s: " \
+        "nothing was installed" % (venv, served, "0" * 64)
+    assert wheelhouse.exists() and _verify.installed_distributions(str(venv)) == {}
+
+
+def test_venv_packages_refuses_a_wheel_that_writes_outside_the_virtualenv(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    tiny = small_wheel(wheelhouse, extra_files={"../../../../escaped.py": "x = 1\n"})
+    found = venv_packages(tmp_path / "venv", make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny))
+    assert found["failed"] and "outside the virtualenv" in found["msg"]
+    # Nothing of the wheel was written.
+    assert not (tmp_path / "escaped.py").exists() and _verify.installed_distributions(str(tmp_path / "venv")) == {}
+    assert not list((tmp_path / "venv").glob("lib/python3*/site-packages/lockstep_tiny*"))
+
+
+def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_path):
+    first = directory(tmp_path / "first")
+    venv = tmp_path / "venv"
+    venv_packages(venv, make_with=sys.executable,
+                  wheelhouse=wheelhouse_of(first, small_wheel(first), small_wheel(first, "lockstep_other", "2.0")))
+    site = next(venv.glob("lib/python3*/site-packages"))
+    found = venv_packages(venv, remove=["Lockstep_Tiny", "not-installed"])
+    assert found == {"changed": True, "made_venv": False, "removed": ["Lockstep_Tiny"], "installed": []}
+    assert sorted(path.name for path in site.iterdir()) == [
+        "__pycache__", "lockstep_other-2.0.dist-info", "lockstep_other.py"]
+    assert [path.name.split(".")[0] for path in (site / "__pycache__").iterdir()] == ["lockstep_other"]
+    assert not (venv / "bin" / "lockstep_tiny").exists() and not (venv / "bin" / "lockstep_tiny-tool").exists()
+    # The wheelhouse again: the distribution at its version stays, the missing one is installed,
+    # one at another version is replaced.
+    again = directory(tmp_path / "again")
+    found = venv_packages(venv, wheelhouse=wheelhouse_of(again, small_wheel(again),
+                                                         small_wheel(again, "lockstep_other", "2.0")))
+    assert found["installed"] == ["lockstep-tiny 1.0"] and found["removed"] == []
+    newer = directory(tmp_path / "newer")
+    found = venv_packages(venv, wheelhouse=wheelhouse_of(newer, small_wheel(newer, "lockstep_other", "3.0")))
+    assert found["removed"] == ["lockstep-other"] and found["installed"] == ["lockstep-other 3.0"]
+    assert sorted(_verify.installed_distributions(str(venv))) == ["lockstep-other", "lockstep-tiny"]
+    assert not (site / "lockstep_other-2.0.dist-info").exists()
