@@ -1,8 +1,8 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""File checksums, the one way the collection computes them (module_utils/_release.py and the
-host helpers in plugin_utils/_helpers keep a copy each: they run alone on the host). Private to
-this collection: no compatibility promise."""
+"""File checksums, the one way the collection computes them, on the controller, in modules and
+in the host helpers (plugin_utils/_helper.py sends this file with a helper that imports it).
+Private to this collection: no compatibility promise."""
 
 import hashlib
 

@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What lockstep.poetry.app_release does, with Python's standard library alone. The module runs
 it inside Ansible's module wrapper; with the task's ``python`` option, the action runs this file
-on the host as it is, without the wrapper (a third of a second or more per task on
-ansible-core 2.19):
+on the host as a helper (plugin_utils/_helper.py, which sends _hashing.py with it), without the
+wrapper (a third of a second or more per task on ansible-core 2.19):
 
     python -I -S _release.py BASE64
 
@@ -24,6 +24,8 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 
 STAGE_PREFIX = ".lockstep-stage."
 # What a release may keep of an entry's mode (tarfile's "data" filter keeps the same).
@@ -182,15 +184,11 @@ def sha1_of(data):
     return None if data is None else hashlib.sha1(data).hexdigest()
 
 
-# As module_utils/_hashing.py's file_digest: this file also runs alone on the host.
 def file_sha1(path):
+    """The checksum of a regular file; None for anything else, a link to a file included."""
     if not os.path.isfile(path) or os.path.islink(path):
         return None
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha1")
 
 
 def check_links(links):

@@ -10,7 +10,6 @@ definition of the layout). Changes nothing, except that it makes scratch space i
 temporary directory when asked to (scratch_prefix)."""
 import base64
 import grp
-import hashlib
 import json
 import os
 import pwd
@@ -20,6 +19,8 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 
 
 def account(lookup, name):
@@ -35,15 +36,6 @@ def name_of(lookup, number):
         return lookup(number)[0]
     except KeyError:
         return str(number)
-
-
-# As module_utils/_hashing.py's file_digest: a helper cannot import the collection.
-def sha1(path):
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(path, checksum=False):
@@ -62,7 +54,7 @@ def describe(path, checksum=False):
     if kind == "link":
         found["target"] = os.readlink(path)
     elif kind == "file" and checksum:
-        found["sha1"] = sha1(path)
+        found["sha1"] = file_digest(path, "sha1")
     return found
 
 

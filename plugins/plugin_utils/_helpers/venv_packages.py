@@ -30,6 +30,9 @@ import subprocess
 import sys
 import zipfile
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
+from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+
 ARGUMENT_SPEC = {
     "venv": {"type": "str", "required": True},
     "make_with": {"type": "str"},
@@ -57,22 +60,8 @@ class Refused(Exception):
     """A wheel or a virtualenv that cannot be handled as it is; the message says why."""
 
 
-def canonical_name(name):
-    """PEP 503's normalized name. (module_utils/_names.py has the one definition; a helper
-    imports nothing but the standard library.)"""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Venv(object):
@@ -245,7 +234,7 @@ def main(args):
                 packages = json.load(handle)["packages"]
             # Every file checked before anything is installed.
             for package in packages:
-                found = file_sha256(os.path.join(args["wheelhouse"], package["file"]))
+                found = file_digest(os.path.join(args["wheelhouse"], package["file"]))
                 if found != package["sha256"]:
                     raise Refused("%s has sha256 %s, not the lock's %s: nothing was installed"
                                   % (package["file"], found, package["sha256"]))

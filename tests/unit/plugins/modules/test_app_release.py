@@ -21,6 +21,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.lockstep.poetry.plugins.module_utils import _release
 from ansible_collections.lockstep.poetry.plugins.modules import app_release
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_program
 from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.run_module import run_module
 
 PYPROJECT = b'[tool.poetry]\nname = "shopfront"\nversion = "1.0.0"\n'
@@ -73,8 +74,8 @@ def unpack(request, capsys):
         params = dict(ArgumentSpecValidator(_release.ARGUMENT_SPEC).validate(args).validated_parameters,
                       _check_mode=check_mode)
         output = subprocess.run(
-            [sys.executable, "-I", "-S", _release.__file__, base64.b64encode(json.dumps(params).encode()).decode()],
-            stdout=subprocess.PIPE, universal_newlines=True, check=True)
+            [sys.executable, "-I", "-S", "-", base64.b64encode(json.dumps(params).encode()).decode()],
+            input=helper_program(_release.__file__), stdout=subprocess.PIPE, universal_newlines=True, check=True)
         return json.loads(output.stdout)
 
     if request.param == "module":

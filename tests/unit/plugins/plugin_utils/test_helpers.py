@@ -1,7 +1,8 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The helpers (plugin_utils/_helpers), run as plugin_utils/_helper.py runs them: a separate,
-isolated Python without site-packages, with base64 JSON as the argument."""
+"""The helpers (plugin_utils/_helpers), run as plugin_utils/_helper.py runs them: the program it
+makes of each (with the module_utils it imports), in a separate, isolated Python without
+site-packages, with base64 JSON as the argument."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _verify
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
-from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path, helper_program
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -28,7 +29,7 @@ GROUP = grp.getgrgid(os.getgid()).gr_name
 def run_helper(name, args):
     """Runs a helper with args; returns the JSON object it printed."""
     argument = base64.b64encode(json.dumps(args).encode()).decode()
-    result = subprocess.run([sys.executable, "-I", "-S", helper_path(name), argument],
+    result = subprocess.run([sys.executable, "-I", "-S", "-", argument], input=helper_program(helper_path(name)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
