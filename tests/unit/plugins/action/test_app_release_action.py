@@ -1,8 +1,8 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """lockstep.poetry.app_release's action with its python option: an archive from the controller
-is transferred and unpacked by module_utils/_release.py, run here (see test_app_release.py of
-the module for the unpacking itself)."""
+is transferred and unpacked by module_utils/_release.py, run here (see test_app_release_unpack.py
+for the unpacking itself)."""
 
 from __future__ import annotations
 

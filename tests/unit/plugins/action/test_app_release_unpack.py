@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """lockstep.poetry.app_release on real tar and zip archives made here, each test both ways the
 action runs it: as the module, and (with its python option) as module_utils/_release.py run
-with a Python of its own on arguments validated against the module's argument spec (as the
-action validates them: tests/unit/plugins/action/test_app_release_action.py)."""
+as a helper, the program plugin_utils/_helper.py makes of it, with a Python of its own on
+arguments validated against the module's argument spec (as the action validates them:
+test_app_release_action.py). Here rather than beside the module tests, which cannot import the
+controller's plugin_utils."""
 
 import base64
 import hashlib
