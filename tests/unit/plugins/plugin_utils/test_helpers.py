@@ -241,3 +241,12 @@ def test_release_lock_only_the_runs_own(tmp_path):
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": True, "released": True}
     assert not lock.exists()
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
+
+
+def test_inspect_reads_where_the_proxies_forward(tmp_path):
+    live = tmp_path / "live.sock"
+    live.symlink_to("/run/shopfront-api-candidate.sock")
+    missing = str(tmp_path / "none.sock")
+    found = inspect_host(tmp_path, live_links=[str(live), missing])
+    assert found["live_links"] == {str(live): "/run/shopfront-api-candidate.sock", missing: None}
+    assert inspect_host(tmp_path)["live_links"] == {}
