@@ -850,6 +850,9 @@ def plan(settings, host, release, check_mode, env_content):
         "recover": _app_handover.stranded(services(settings), host.get("live_links") or {},
                                           _candidate_unlinks(layout)) if systemd else None,
         "units": units,
+        # The units of the services, as messages name them (not the units the role adds beside
+        # them: sockets, candidates, proxies).
+        "service_units": [service["unit"] for service in services(settings)] if systemd else [],
         "files_to_write": to_write,
         # The programs of the services that the virtualenv must provide (not those given by path).
         "programs": sorted(set(program for program in (program_of(service["command"]) for service in services(settings))

@@ -299,3 +299,11 @@ def test_one_service_shorthand_hands_over_too():
 def test_shorthand_handover_problems(changes, message):
     problems = _app_plan.input_problems(settings(**changes))
     assert any(problem.startswith(message) for problem in problems), problems
+
+
+def test_messages_name_the_services_not_the_units_beside_them():
+    # A rollback's message named storefront-api-candidate and storefront-api-proxy among them.
+    found = proxied_plan(proxied_host(), release("r2"))
+    assert found["service_units"] == ["shopfront-api", "shopfront-web"]
+    assert plan(deployed_host(), release("r2"))["service_units"] == ["shopfront"]
+    assert plan(deployed_host(), release("r2"), service_manager="none")["service_units"] == []
