@@ -50,6 +50,7 @@ ARGUMENT_SPEC = {
         "service_name": {"type": "str"},
         "command": {"type": "raw", "default": ""},
         "listen": {"type": "str", "default": ""},
+        "handover": {"type": "str", "default": "restart"},
         # Each service's settings are checked by the planner (_app_plan.SERVICE_KEYS).
         "services": {"type": "dict", "default": {}},
         "env_content": {"type": "str", "default": "", "no_log": True},
@@ -239,6 +240,7 @@ class ActionModule(ActionBase):
             "layout": layout,
             "unit_files": unit_files,
             "shared_files": _app_plan.shared_files(settings, layout) if settings else [],
+            "live_links": _app_plan.live_links_to_inspect(settings) if settings else [],
             "directories": _app_plan.directories(settings, layout) if settings
             else args["directories"] or [layout["root"], layout["releases"], layout["venvs"]],
             "user": args["user"],

@@ -104,20 +104,40 @@ def handed_over(services, actions, states):
     return found
 
 
-def plan(services, candidate_socket, candidate_links, drain=DRAIN_SECONDS):
-    """The handover of services (each with its candidate's socket, candidate_socket(service)):
-    the candidates to start and check, the main instances to check after their restart, the
-    links to point at the candidates and back; candidate_links: the links `candidate` and
-    `candidate.venv` to the release the previous one runs (for a rollback), None without one."""
-    if not services:
-        return None
+def _handback(services, unlink, drain):
+    """How the traffic goes back to the services from their candidates: the services checked on
+    their own sockets (mains), the links pointed back (to_mains), the candidates' units to stop
+    after the drain, and the links to their release to remove (unlink)."""
     return {
-        "candidates": [{"unit": s["unit"] + "-candidate.service", "socket": candidate_socket(s)} for s in services],
         "units": [s["unit"] + "-candidate" + suffix for s in services for suffix in (".service", ".socket")],
         "mains": [{"unit": s["unit"] + ".service", "socket": main_socket(s["unit"])} for s in services],
-        "to_candidates": {"links": [[live_link(s["unit"]), candidate_socket(s)] for s in services], "touch": None},
         "to_mains": {"links": [[live_link(s["unit"]), posixpath.basename(main_socket(s["unit"]))] for s in services],
                      "touch": None},
-        "rollback_links": candidate_links,
+        "unlink": unlink,
         "drain": drain,
     }
+
+
+def plan(services, candidate_socket, candidate_links, unlink, drain=DRAIN_SECONDS):
+    """The handover of services (each with its candidate's socket, candidate_socket(service)):
+    the candidates to start and check, the links to point at them, and the way back (_handback);
+    candidate_links: the links `candidate` and `candidate.venv` to the release the previous one
+    runs (for a rollback), None without one."""
+    if not services:
+        return None
+    return dict(_handback(services, unlink, drain),
+                candidates=[{"unit": s["unit"] + "-candidate.service", "socket": candidate_socket(s)} for s in services],
+                to_candidates={"links": [[live_link(s["unit"]), candidate_socket(s)] for s in services], "touch": None},
+                rollback_links=candidate_links)
+
+
+def stranded(services, live_links, unlink, drain=DRAIN_SECONDS):
+    """The way back for the proxied services whose link a killed run left pointing at a
+    candidate (live_links: the target of each link as the host has it, None where there is
+    none), with their units to start first (a run killed while one restarted); None when every
+    link points at its service's own socket or is not there yet (the proxy makes it)."""
+    own = posixpath.basename(main_socket(""))
+    left = [s for s in services if proxied(s) and live_links.get(live_link(s["unit"])) not in (None, own)]
+    if not left:
+        return None
+    return dict(_handback(left, unlink, drain), start=[s["unit"] + ".service" for s in left])

@@ -85,7 +85,7 @@ def services(settings):
         return found
     if program_of(settings["command"]):
         return [{"name": "", "unit": settings["service_name"], "command": settings["command"],
-                 "listen": settings["listen"], "handover": "restart", "schedule": None, "unit_options": settings["unit_options"],
+                 "listen": settings["listen"], "handover": settings["handover"], "schedule": None, "unit_options": settings["unit_options"],
                  "timer_options": {}}]
     return []
 
@@ -119,6 +119,14 @@ def service_problems(settings):
                         "service its own listen.")
     if settings["listen"] and not program_of(settings["command"]):
         problems.append("poetry_app_listen needs poetry_app_command, the service that listens.")
+    if settings["handover"] != "restart":
+        if settings["services"]:
+            problems.append("poetry_app_handover goes with poetry_app_command: in poetry_app_services, give each "
+                            "service its own handover.")
+        else:
+            problems.extend(_app_handover.problems("poetry_app_handover", settings["service_name"],
+                                                   {"handover": settings["handover"], "listen": settings["listen"]},
+                                                   settings["healthcheck_url"], set()))
     if settings["service_manager"] != "systemd" and (settings["services"] or settings["listen"]):
         problems.append("poetry_app_services and poetry_app_listen need poetry_app_service_manager systemd.")
     for name, spec in sorted((settings["services"] or {}).items()):
@@ -693,6 +701,18 @@ def _candidate_links(layout, release_id, key):
                       [layout["candidate_venv"], candidate_venv_target(key)]], "touch": None}
 
 
+def _candidate_unlinks(layout):
+    """The arguments of switch_links that remove the links `candidate` and `candidate.venv`."""
+    return {"links": [[layout["candidate"], None], [layout["candidate_venv"], None]], "touch": None}
+
+
+def live_links_to_inspect(settings):
+    """The links through which the proxies of handover proxy forward (_app_handover.live_link),
+    whose targets the inspection reads."""
+    return [_app_handover.live_link(service["unit"]) for service in services(settings)
+            if _app_handover.proxied(service)] if settings["service_manager"] == "systemd" else []
+
+
 def precheck(settings, layout, release_id, key, switch_release, handed, previous=None):
     """What runs beside the running release, each service on a socket of its own, from the
     release and its virtualenv (the links `candidate` and `candidate.venv`), and is checked there
@@ -704,15 +724,17 @@ def precheck(settings, layout, release_id, key, switch_release, handed, previous
     started = list(handed) + [service for service in [checked] if service and service not in handed]
     if not started or key is None:
         return None
+    unlink = _candidate_unlinks(layout)
     return {
         "service": ", ".join(service["unit"] for service in started),
         "candidates": [{"unit": service["unit"] + "-candidate.service", "socket": candidate_socket(service)}
                        for service in started],
         "units": [service["unit"] + "-candidate" + suffix for service in started for suffix in (".service", ".socket")],
         "link": _candidate_links(layout, release_id, key),
-        "unlink": {"links": [[layout["candidate"], None], [layout["candidate_venv"], None]], "touch": None},
+        "unlink": unlink,
         "handover": _app_handover.plan(handed, candidate_socket,
-                                       _candidate_links(layout, *previous) if previous and all(previous) else None),
+                                       _candidate_links(layout, *previous) if previous and all(previous) else None,
+                                       unlink),
     }
 
 
@@ -821,7 +843,14 @@ def plan(settings, host, release, check_mode, env_content):
         "git_dir": _where(check_mode, scratch, layout["cache"], "source.git"),
         "poetry_cache_dir": _where(check_mode, scratch and posixpath.join(scratch, "cache"), layout["cache"], "pypoetry"),
         "shared_links": shared_links(settings["shared_paths"] + settings["shared_files"]),
+        # A run killed while a proxy forwarded to a candidate: the traffic goes back to the
+        # service before anything else (recover.yml), also on a run with nothing else to do.
+        "recover": _app_handover.stranded(services(settings), host.get("live_links") or {},
+                                          _candidate_unlinks(layout)) if systemd else None,
         "units": units,
+        # The units of the services, as messages name them (not the units the role adds beside
+        # them: sockets, candidates, proxies).
+        "service_units": [service["unit"] for service in services(settings)] if systemd else [],
         "files_to_write": to_write,
         # The programs of the services that the virtualenv must provide (not those given by path).
         "programs": sorted(set(program for program in (program_of(service["command"]) for service in services(settings))

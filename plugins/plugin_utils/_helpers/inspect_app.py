@@ -185,6 +185,8 @@ def main(args):
         "service": states.get(service) if states is not None and service else None,
         "units": states,
         "lock": lock,
+        # Where each proxy of handover proxy forwards: the target of its link, None without one.
+        "live_links": {path: os.readlink(path) if os.path.islink(path) else None for path in args.get("live_links") or []},
         # Shared files are the user's to put in place: those that are not there.
         "shared_files_missing": [path for path in args.get("shared_files") or [] if not os.path.isfile(path)],
         # Not for a run that stops here, another holding the lock.

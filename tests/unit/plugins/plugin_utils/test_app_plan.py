@@ -28,7 +28,8 @@ def settings(**changes):
         "unit_options": {}, "healthcheck_url": "http://127.0.0.1:8000/health", "healthcheck_command": [],
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
-        "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "shared_files": [], "break_lock": False,
+        "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "handover": "restart", "shared_files": [],
+        "break_lock": False,
         "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
     }
     found.update(changes)

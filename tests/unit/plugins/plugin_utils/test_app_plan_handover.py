@@ -89,6 +89,7 @@ HANDOVER = {
     # A rollback hands over to the release running now, r1.
     "rollback_links": {"links": [["/srv/shopfront/candidate", "releases/r1"],
                                  ["/srv/shopfront/candidate.venv", "venvs/" + key()]], "touch": None},
+    "unlink": {"links": [["/srv/shopfront/candidate", None], ["/srv/shopfront/candidate.venv", None]], "touch": None},
     "drain": 2,
 }
 
@@ -216,3 +217,93 @@ def test_handover_problems(changes, message):
 
 def test_default_handover_is_valid_everywhere():
     assert _app_plan.input_problems(wanted(dict(SERVICES, web=dict(SERVICES["web"], handover="restart")))) == []
+
+
+# What a run killed during a handover leaves: api's proxy forwarding to its candidate.
+STRANDED = {"/run/shopfront-api/live.sock": "/run/shopfront-api-candidate.sock"}
+
+
+def test_inspection_reads_the_links_of_the_proxies_only():
+    assert _app_plan.live_links_to_inspect(wanted()) == ["/run/shopfront-api/live.sock"]
+    assert _app_plan.live_links_to_inspect(wanted(service_manager="none")) == []
+
+
+@pytest.mark.parametrize("live_links", [
+    {},
+    {"/run/shopfront-api/live.sock": None},
+    {"/run/shopfront-api/live.sock": "main.sock"},
+], ids=["not-inspected", "not-made-yet", "at-the-service"])
+def test_nothing_to_recover_while_the_proxy_forwards_to_the_service(live_links):
+    found = proxied_plan(proxied_host(live_links=live_links), release("r1"))
+    assert found["recover"] is None and found["idle"]
+
+
+def test_killed_handover_is_handed_back_first_even_on_a_run_with_nothing_else_to_do():
+    found = proxied_plan(proxied_host(live_links=STRANDED), release("r1"))
+    # Nothing else differs: the deploy itself is idle, the way back runs anyway (main.yml).
+    assert found["idle"]
+    assert found["recover"] == {
+        # Started if the run was killed while it restarted, then checked on its own socket.
+        "start": ["shopfront-api.service"],
+        "mains": HANDOVER["mains"],
+        "to_mains": HANDOVER["to_mains"],
+        "units": HANDOVER["units"],
+        "unlink": HANDOVER["unlink"],
+        "drain": 2,
+    }
+
+
+def test_killed_handover_is_handed_back_before_the_deploy_goes_on():
+    # Killed between the switch and the check: r2 unconfirmed, the way back comes first, then the
+    # deploy of r2 again, handed over as ever.
+    host = proxied_host(live_links=STRANDED, current_release="r2",
+                        releases={"r1": {"mtime": 1000.0, "venv": key()}, "r2": {"mtime": 2000.0, "venv": key()}},
+                        pending_switch={"from": "r1", "to": "r2", "token": "t"}, lock={"replaced": {"token": "t"}})
+    found = proxied_plan(host, release("r2"))
+    assert found["recover"]["start"] == ["shopfront-api.service"]
+    assert found["current_release"] == "r1" and found["release"]["switch"]
+    assert found["precheck"]["handover"]["candidates"] == HANDOVER["candidates"]
+
+
+def test_no_recovery_for_a_service_that_restarts_behind_its_socket():
+    services = dict(SERVICES, api=dict(SERVICES["api"], handover="restart"))
+    assert proxied_plan(proxied_host(live_links=STRANDED), release("r1"), services=services)["recover"] is None
+
+
+def test_one_service_shorthand_hands_over_too():
+    shorthand = {"command": "uvicorn --fd 3 shopfront:asgi", "listen": "127.0.0.1:8000", "handover": "proxy"}
+    assert _app_plan.input_problems(settings(**shorthand)) == []
+    units = _app_plan.unit_files(settings(**shorthand), _app_plan.layout_of(settings(**shorthand)))
+    assert sorted(units) == ["shopfront-candidate.service", "shopfront-candidate.socket", "shopfront-main.socket",
+                             "shopfront-proxy.service", "shopfront.service", "shopfront.socket"]
+    assert _app_plan.live_links_to_inspect(settings(**shorthand)) == ["/run/shopfront/live.sock"]
+    host = deployed_host(live_links={"/run/shopfront/live.sock": "/run/shopfront-candidate.sock"})
+    host["units"] = dict((name, {"active": True, "enabled": True}) for name in units if "candidate" not in name)
+    host["files"].update(units={name: managed_file(content, "root", "root", "0644") for name, content in units.items()},
+                         unit_manifest=sorted(units))
+    found = plan(host, release("r2"), **shorthand)
+    assert found["recover"]["start"] == ["shopfront.service"]
+    assert found["precheck"]["handover"]["candidates"] == [
+        {"unit": "shopfront-candidate.service", "socket": "/run/shopfront-candidate.sock"}]
+    assert found["precheck"]["handover"]["to_mains"]["links"] == [["/run/shopfront/live.sock", "main.sock"]]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"handover": "swap", "listen": "8000"}, "poetry_app_handover: handover 'swap' is unknown (known: restart, proxy)."),
+    ({"handover": "proxy"}, "poetry_app_handover: handover proxy hands over the traffic of a service that listens"),
+    ({"handover": "proxy", "listen": "8000", "healthcheck_url": ""},
+     "poetry_app_handover: handover proxy checks each instance on its own socket"),
+    ({"handover": "proxy", "command": "", "services": SERVICES},
+     "poetry_app_handover goes with poetry_app_command: in poetry_app_services, give each service its own handover."),
+], ids=["unknown", "without-listen", "without-a-health-check-url", "with-services"])
+def test_shorthand_handover_problems(changes, message):
+    problems = _app_plan.input_problems(settings(**changes))
+    assert any(problem.startswith(message) for problem in problems), problems
+
+
+def test_messages_name_the_services_not_the_units_beside_them():
+    # A rollback's message named storefront-api-candidate and storefront-api-proxy among them.
+    found = proxied_plan(proxied_host(), release("r2"))
+    assert found["service_units"] == ["shopfront-api", "shopfront-web"]
+    assert plan(deployed_host(), release("r2"))["service_units"] == ["shopfront"]
+    assert plan(deployed_host(), release("r2"), service_manager="none")["service_units"] == []

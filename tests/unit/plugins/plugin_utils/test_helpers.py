@@ -346,3 +346,12 @@ def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_pat
     assert found["removed"] == ["lockstep-other"] and found["installed"] == ["lockstep-other 3.0"]
     assert sorted(_verify.installed_distributions(str(venv))) == ["lockstep-other", "lockstep-tiny"]
     assert not (site / "lockstep_other-2.0.dist-info").exists()
+
+
+def test_inspect_reads_where_the_proxies_forward(tmp_path):
+    live = tmp_path / "live.sock"
+    live.symlink_to("/run/shopfront-api-candidate.sock")
+    missing = str(tmp_path / "none.sock")
+    found = inspect_host(tmp_path, live_links=[str(live), missing])
+    assert found["live_links"] == {str(live): "/run/shopfront-api-candidate.sock", missing: None}
+    assert inspect_host(tmp_path)["live_links"] == {}
