@@ -118,16 +118,16 @@ def _handback(services, unlink, drain):
     }
 
 
-def plan(services, candidate_socket, candidate_links, unlink, drain=DRAIN_SECONDS):
-    """The handover of services (each with its candidate's socket, candidate_socket(service)):
+def plan(services, candidate, candidate_links, unlink, drain=DRAIN_SECONDS):
+    """The handover of services (each with its candidate, candidate(service): its unit and socket):
     the candidates to start and check, the links to point at them, and the way back (_handback);
     candidate_links: the links `candidate` and `candidate.venv` to the release the previous one
     runs (for a rollback), None without one."""
     if not services:
         return None
     return dict(_handback(services, unlink, drain),
-                candidates=[{"unit": s["unit"] + "-candidate.service", "socket": candidate_socket(s)} for s in services],
-                to_candidates={"links": [[live_link(s["unit"]), candidate_socket(s)] for s in services], "touch": None},
+                candidates=[candidate(s) for s in services],
+                to_candidates={"links": [[live_link(s["unit"]), candidate(s)["socket"]] for s in services], "touch": None},
                 rollback_links=candidate_links)
 
 

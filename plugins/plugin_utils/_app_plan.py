@@ -249,6 +249,11 @@ def candidate_socket(service):
     return "/run/%s-candidate.sock" % service["unit"]
 
 
+def candidate(service):
+    """The candidate of a service, as the tasks start and check it: its unit and its socket."""
+    return {"unit": service["unit"] + "-candidate.service", "socket": candidate_socket(service)}
+
+
 def candidates(settings):
     """The services that a release runs beside the running one on sockets of their own: the one
     checked before the switch, and those whose restarts hand their traffic over (handover
@@ -727,12 +732,11 @@ def precheck(settings, layout, release_id, key, switch_release, handed, previous
     unlink = _candidate_unlinks(layout)
     return {
         "service": ", ".join(service["unit"] for service in started),
-        "candidates": [{"unit": service["unit"] + "-candidate.service", "socket": candidate_socket(service)}
-                       for service in started],
+        "candidates": [candidate(service) for service in started],
         "units": [service["unit"] + "-candidate" + suffix for service in started for suffix in (".service", ".socket")],
         "link": _candidate_links(layout, release_id, key),
         "unlink": unlink,
-        "handover": _app_handover.plan(handed, candidate_socket,
+        "handover": _app_handover.plan(handed, candidate,
                                        _candidate_links(layout, *previous) if previous and all(previous) else None,
                                        unlink),
     }
