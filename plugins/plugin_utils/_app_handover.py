@@ -104,12 +104,12 @@ def handed_over(services, actions, states):
     return found
 
 
-def _handback(services, unlink, drain):
+def _handback(services, candidate, unlink, drain):
     """How the traffic goes back to the services from their candidates: the services checked on
     their own sockets (mains), the links pointed back (to_mains), the candidates' units to stop
     after the drain, and the links to their release to remove (unlink)."""
     return {
-        "units": [s["unit"] + "-candidate" + suffix for s in services for suffix in (".service", ".socket")],
+        "units": [unit for s in services for unit in candidate(s)["units"]],
         "mains": [{"unit": s["unit"] + ".service", "socket": main_socket(s["unit"])} for s in services],
         "to_mains": {"links": [[live_link(s["unit"]), posixpath.basename(main_socket(s["unit"]))] for s in services],
                      "touch": None},
@@ -119,25 +119,31 @@ def _handback(services, unlink, drain):
 
 
 def plan(services, candidate, candidate_links, unlink, drain=DRAIN_SECONDS):
-    """The handover of services (each with its candidate, candidate(service): its unit and socket):
+    """The handover of services (each with its candidate, candidate(service): its unit, socket and units):
     the candidates to start and check, the links to point at them, and the way back (_handback);
     candidate_links: the links `candidate` and `candidate.venv` to the release the previous one
     runs (for a rollback), None without one."""
     if not services:
         return None
-    return dict(_handback(services, unlink, drain),
+    return dict(_handback(services, candidate, unlink, drain),
                 candidates=[candidate(s) for s in services],
                 to_candidates={"links": [[live_link(s["unit"]), candidate(s)["socket"]] for s in services], "touch": None},
                 rollback_links=candidate_links)
 
 
-def stranded(services, live_links, unlink, drain=DRAIN_SECONDS):
+def stranded(services, candidate, live_links, unlink, drain=DRAIN_SECONDS):
     """The way back for the proxied services whose link a killed run left pointing at a
     candidate (live_links: the target of each link as the host has it, None where there is
     none), with their units to start first (a run killed while one restarted); None when every
-    link points at its service's own socket or is not there yet (the proxy makes it)."""
+    link points at its service's own socket or is not there yet (the proxy makes it). said: what
+    the killed run left, for the message of a way back that fails."""
     own = posixpath.basename(main_socket(""))
     left = [s for s in services if proxied(s) and live_links.get(live_link(s["unit"])) not in (None, own)]
     if not left:
         return None
-    return dict(_handback(left, unlink, drain), start=[s["unit"] + ".service" for s in left])
+    start = [s["unit"] + ".service" for s in left]
+    one = len(left) == 1
+    said = "A run that was killed left the traffic of %s with %s (%s), which %s still" % (
+        ", ".join(start), "its candidate" if one else "their candidates",
+        ", ".join(candidate(s)["unit"] for s in left), "serves" if one else "serve")
+    return dict(_handback(left, candidate, unlink, drain), start=start, said=said)

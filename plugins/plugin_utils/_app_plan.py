@@ -244,14 +244,17 @@ def checked_before_switch(settings):
     return None
 
 
-def candidate_socket(service):
-    """Where the release checked before the switch listens: a Unix socket of its own."""
-    return "/run/%s-candidate.sock" % service["unit"]
+def candidate_name(service):
+    """The name of a service's candidate, a release run beside the running one: its units are
+    <name>.service and <name>.socket."""
+    return service["unit"] + "-candidate"
 
 
 def candidate(service):
-    """The candidate of a service, as the tasks start and check it: its unit and its socket."""
-    return {"unit": service["unit"] + "-candidate.service", "socket": candidate_socket(service)}
+    """The candidate of a service, as the tasks start, check and stop it: its unit, its socket (a
+    Unix socket of its own) and its units (the service and its socket)."""
+    name = candidate_name(service)
+    return {"unit": name + ".service", "socket": "/run/%s.sock" % name, "units": [name + ".service", name + ".socket"]}
 
 
 def candidates(settings):
@@ -285,9 +288,9 @@ def unit_files(settings, layout):
         if service["schedule"]:
             found[service["unit"] + ".timer"] = timer_unit(settings, service)
     for checked in candidates(settings):
-        candidate = dict(checked, unit=checked["unit"] + "-candidate", listen=candidate_socket(checked))
-        found[candidate["unit"] + ".service"] = service_unit(settings, layout, candidate, candidate=True)
-        found[candidate["unit"] + ".socket"] = socket_unit(settings, candidate, candidate=True)
+        beside = dict(checked, unit=candidate_name(checked), listen=candidate(checked)["socket"])
+        found[beside["unit"] + ".service"] = service_unit(settings, layout, beside, candidate=True)
+        found[beside["unit"] + ".socket"] = socket_unit(settings, beside, candidate=True)
     return found
 
 
@@ -733,7 +736,9 @@ def precheck(settings, layout, release_id, key, switch_release, handed, previous
     return {
         "service": ", ".join(service["unit"] for service in started),
         "candidates": [candidate(service) for service in started],
-        "units": [service["unit"] + "-candidate" + suffix for service in started for suffix in (".service", ".socket")],
+        "units": [unit for service in started for unit in candidate(service)["units"]],
+        # What stops once the others took the traffic: the candidates that were only checked.
+        "checked_only": [unit for service in started if service not in handed for unit in candidate(service)["units"]],
         "link": _candidate_links(layout, release_id, key),
         "unlink": unlink,
         "handover": _app_handover.plan(handed, candidate,
@@ -849,7 +854,7 @@ def plan(settings, host, release, check_mode, env_content):
         "shared_links": shared_links(settings["shared_paths"] + settings["shared_files"]),
         # A run killed while a proxy forwarded to a candidate: the traffic goes back to the
         # service before anything else (recover.yml), also on a run with nothing else to do.
-        "recover": _app_handover.stranded(services(settings), host.get("live_links") or {},
+        "recover": _app_handover.stranded(services(settings), candidate, host.get("live_links") or {},
                                           _candidate_unlinks(layout)) if systemd else None,
         "units": units,
         # The units of the services, as messages name them (not the units the role adds beside

@@ -1,7 +1,7 @@
 """Render a deployable copy of the sample application for a running test index, locked.
 
     render.py --index-state STATE --poetry POETRY --dest DIR [--release N] [--library SPEC]
-              [--unhealthy] [--with PACKAGE ...]
+              [--unhealthy | --healthy-only-beside] [--with PACKAGE ...]
 
 The committed application (shopfront/) names a conventional index URL; a deploy needs a lock
 made against the index that is actually running, so this copies the application to DIR, points
@@ -11,6 +11,11 @@ for and writes poetry.lock with POETRY (a controller Poetry, tests/testbed/poetr
     --release N       a code-only change: the release the application reports (by default what
                       the application's RELEASE line says, as it was edited)
     --unhealthy       a release whose /health answers 503 (its health check fails)
+    --healthy-only-beside
+                      a release whose /health answers 200 only where it runs beside the running
+                      release, on a candidate's socket (systemd names the socket it passes in
+                      LISTEN_FDNAMES), and 503 in the service itself: it passes its check before
+                      the switch and fails it once the service restarted on it
     --library SPEC    another constraint on the private library (a lock change), e.g. ^2.0
     --with PACKAGE    more public dependencies (repeatable), e.g. for a large lock
     --python SPEC     another Python constraint, e.g. one the target's Python does not satisfy
@@ -88,7 +93,9 @@ def main():
     parser.add_argument("--poetry", required=True, type=os.path.abspath)
     parser.add_argument("--dest", type=Path, required=True)
     parser.add_argument("--release")
-    parser.add_argument("--unhealthy", action="store_true")
+    health = parser.add_mutually_exclusive_group()
+    health.add_argument("--unhealthy", action="store_true")
+    health.add_argument("--healthy-only-beside", action="store_true")
     parser.add_argument("--library")
     parser.add_argument("--with", dest="extra", action="append", default=[])
     parser.add_argument("--python")
@@ -108,6 +115,8 @@ def main():
         set_constant(module, "RELEASE", json.dumps(args.release))
     if args.unhealthy:
         set_constant(module, "HEALTHY", "False")
+    if args.healthy_only_beside:
+        set_constant(module, "HEALTHY", "'-candidate.socket' in os.environ.get('LISTEN_FDNAMES', '')")
     pyproject = dest / "pyproject.toml"
     edit_pyproject(pyproject, state["simple_url"], args.library, args.extra, args.python)
     if not args.no_lock:

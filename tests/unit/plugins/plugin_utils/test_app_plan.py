@@ -649,8 +649,11 @@ def test_code_only_switch_restarts_the_long_running_services_only():
     # First checked beside the running release.
     assert found["precheck"] == {
         "service": "shopfront-web",
-        "candidates": [{"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock"}],
+        "candidates": [{"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock",
+                        "units": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]}],
         "units": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"],
+        # Checked only: it stops once checked, whatever the outcome.
+        "checked_only": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"],
         "link": {"links": [["/srv/shopfront/candidate", "releases/r2"],
                            ["/srv/shopfront/candidate.venv", "venvs/" + key()]], "touch": None},
         "unlink": {"links": [["/srv/shopfront/candidate", None], ["/srv/shopfront/candidate.venv", None]], "touch": None},

@@ -81,7 +81,8 @@ def test_public_socket_starts_the_proxy_and_the_service_has_a_socket_of_its_own(
 
 
 HANDOVER = {
-    "candidates": [{"unit": "shopfront-api-candidate.service", "socket": "/run/shopfront-api-candidate.sock"}],
+    "candidates": [{"unit": "shopfront-api-candidate.service", "socket": "/run/shopfront-api-candidate.sock",
+                    "units": ["shopfront-api-candidate.service", "shopfront-api-candidate.socket"]}],
     "units": ["shopfront-api-candidate.service", "shopfront-api-candidate.socket"],
     "mains": [{"unit": "shopfront-api.service", "socket": "/run/shopfront-api/main.sock"}],
     "to_candidates": {"links": [["/run/shopfront-api/live.sock", "/run/shopfront-api-candidate.sock"]], "touch": None},
@@ -100,8 +101,11 @@ def test_switch_hands_the_traffic_to_a_candidate_and_back():
     # Both candidates start and are checked before anything takes traffic; api's takes it.
     assert precheck["service"] == "shopfront-api, shopfront-web"
     assert precheck["candidates"] == HANDOVER["candidates"] + [
-        {"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock"}]
+        {"unit": "shopfront-web-candidate.service", "socket": "/run/shopfront-web-candidate.sock",
+         "units": ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]}]
     assert precheck["units"] == HANDOVER["units"] + ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]
+    # Once api's candidate took the traffic, web's stops: it was only checked.
+    assert precheck["checked_only"] == ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]
     assert precheck["link"]["links"][0] == ["/srv/shopfront/candidate", "releases/r2"]
     assert precheck["handover"] == HANDOVER
     # The service itself restarts (while its candidate serves); the proxy and sockets stay up.
@@ -125,6 +129,7 @@ def test_restart_without_a_switch_is_handed_over_too():
     assert found["restart"] and not found["links"]
     # Only the proxied service runs a candidate, of the release that runs.
     assert found["precheck"]["candidates"] == HANDOVER["candidates"]
+    assert found["precheck"]["checked_only"] == []
     assert found["precheck"]["link"]["links"][0] == ["/srv/shopfront/candidate", "releases/r1"]
     assert found["precheck"]["handover"] == HANDOVER
 
@@ -250,6 +255,8 @@ def test_killed_handover_is_handed_back_first_even_on_a_run_with_nothing_else_to
         "units": HANDOVER["units"],
         "unlink": HANDOVER["unlink"],
         "drain": 2,
+        "said": "A run that was killed left the traffic of shopfront-api.service with its candidate "
+                "(shopfront-api-candidate.service), which serves still",
     }
 
 
@@ -263,6 +270,16 @@ def test_killed_handover_is_handed_back_before_the_deploy_goes_on():
     assert found["recover"]["start"] == ["shopfront-api.service"]
     assert found["current_release"] == "r1" and found["release"]["switch"]
     assert found["precheck"]["handover"]["candidates"] == HANDOVER["candidates"]
+
+
+def test_killed_handover_of_two_services_names_both():
+    services = dict(SERVICES, web=dict(SERVICES["web"], handover="proxy"))
+    stranded = dict(STRANDED, **{"/run/shopfront-web/live.sock": "/run/shopfront-web-candidate.sock"})
+    found = proxied_plan(proxied_host(services, live_links=stranded), release("r1"), services=services)
+    assert found["recover"]["start"] == ["shopfront-api.service", "shopfront-web.service"]
+    assert found["recover"]["said"] == (
+        "A run that was killed left the traffic of shopfront-api.service, shopfront-web.service with their "
+        "candidates (shopfront-api-candidate.service, shopfront-web-candidate.service), which serve still")
 
 
 def test_no_recovery_for_a_service_that_restarts_behind_its_socket():
@@ -284,7 +301,8 @@ def test_one_service_shorthand_hands_over_too():
     found = plan(host, release("r2"), **shorthand)
     assert found["recover"]["start"] == ["shopfront.service"]
     assert found["precheck"]["handover"]["candidates"] == [
-        {"unit": "shopfront-candidate.service", "socket": "/run/shopfront-candidate.sock"}]
+        {"unit": "shopfront-candidate.service", "socket": "/run/shopfront-candidate.sock",
+         "units": ["shopfront-candidate.service", "shopfront-candidate.socket"]}]
     assert found["precheck"]["handover"]["to_mains"]["links"] == [["/run/shopfront/live.sock", "main.sock"]]
 
 
