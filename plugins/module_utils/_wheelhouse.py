@@ -125,16 +125,23 @@ DOWNLOADS = 8
 
 
 def build(chosen, open_index, archive, manifest):
-    """Downloads each chosen file from its index (open_index(source) returns an Index), several
-    at once, checks its sha256 against the lock's, and packs the wheels, the requirements file
-    and the manifest into archive (a tar file, written in one rename). Raises WheelhouseError on
+    """Downloads each chosen file from its index (open_index(source) returns an Index, asked once
+    for each index), several at once, checks its sha256 against the lock's, and packs the wheels,
+    the requirements file and the manifest into archive (a tar file, written in one rename). Raises WheelhouseError on
     a file whose hash the lock does not have (the first in the lock's order), before anything is
     packed."""
+    # One Index for each package index, before the downloads start: an Index makes its TLS context
+    # once, for all the files it serves.
+    indexes = {}
+    for entry in chosen:
+        where = package_index(entry["source"])
+        if where not in indexes:
+            indexes[where] = open_index(entry["source"])
     scratch = tempfile.mkdtemp(prefix="lockstep-poetry-wheelhouse-", dir=os.path.dirname(archive))
 
     def take(entry):
         path = os.path.join(scratch, entry["file"])
-        index = open_index(entry["source"])
+        index = indexes[package_index(entry["source"])]
         index.download(canonical_name(entry["name"]), entry["file"], path)
         found = file_digest(path)
         if found != entry["sha256"]:

@@ -29,10 +29,12 @@ options:
         mode). V(release_lock) releases the deploy lock that M(lockstep.poetry.app_inspect) took,
         if the run still holds it (skipped in check mode, which takes no lock). V(venv_packages)
         removes distributions from an application's virtualenv and installs a wheelhouse into
-        it, making the virtualenv first when asked (skipped in check mode).
+        it, making the virtualenv first and writing the record that marks it ready last when
+        asked (skipped in check mode). V(make_directories) makes an application's directories
+        and gives them their owner, group and mode (it predicts in check mode).
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages]
+    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages, make_directories]
   python:
     description: The Python on the host that runs the helper.
     type: str
@@ -49,11 +51,15 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: V(inspect_poetry) only reads, V(switch_links) predicts, V(run_command) and V(venv_packages) are skipped.
+    details: >-
+      V(inspect_poetry) only reads, V(switch_links) and V(make_directories) predict, V(run_command) and
+      V(venv_packages) are skipped.
   diff_mode:
     support: none
   idempotent:
-    description: V(switch_links) leaves links that are as asked alone; V(run_command) and V(venv_packages) always report a change.
+    description: >-
+      V(switch_links), V(make_directories) and V(venv_packages) leave alone what is as asked; V(run_command)
+      always reports a change.
     support: partial
 seealso:
   - module: lockstep.poetry.app_inspect
@@ -80,6 +86,11 @@ changed:
 links_changed:
   description: V(switch_links) only. The links it changed, or would change in check mode.
   returned: success
+  type: list
+  elements: str
+directories_changed:
+  description: V(make_directories) only. The directories it made or changed, or would in check mode.
+  returned: always
   type: list
   elements: str
 rc:

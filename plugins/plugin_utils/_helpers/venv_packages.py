@@ -5,7 +5,8 @@ which has no pip of its own (made with `venv --without-pip`, as Poetry makes the
 distributions named in `remove` (every file its RECORD lists), then installs the wheelhouse
 unpacked in `wheelhouse` (lockstep.poetry.wheelhouse: the wheels and wheelhouse.json, which
 gives each file's sha256 from the lock), and removes that directory. With `make_with`, the
-virtualenv is made first with that Python when it is not there yet.
+virtualenv is made first with that Python when it is not there yet; with `ready`, the record
+that marks it ready is written last, once everything is installed.
 
 Every wheel's sha256 is checked against the lock's before anything is installed. A wheel is
 installed as the binary distribution format says (the PyPA's specification, as pip and Poetry's
@@ -39,6 +40,9 @@ ARGUMENT_SPEC = {
     "wheelhouse": {"type": "str"},
     "remove": {"type": "list", "elements": "str", "default": []},
     "compile": {"type": "bool", "default": True},
+    # {path, content}: the record of what the virtualenv was built from (the app role's plan
+    # gives both), written as JSON once it is ready.
+    "ready": {"type": "dict"},
 }
 # Changes the virtualenv: not run in check mode.
 RUNS_IN_CHECK_MODE = False
@@ -213,8 +217,26 @@ def install(venv, wheel_path, compile_modules):
     return distribution
 
 
+def write_ready(path, content):
+    """Writes the record that marks the virtualenv ready (JSON, as Ansible's to_nice_json writes
+    it), atomically, unless it is there as it should be; returns whether it wrote it."""
+    text = json.dumps(content, indent=4, sort_keys=True) + "\n"
+    try:
+        with open(path) as handle:
+            if handle.read() == text:
+                return False
+    except OSError:
+        pass
+    new = path + ".new"
+    with open(new, "w") as handle:
+        handle.write(text)
+    os.chmod(new, 0o644)
+    os.replace(new, path)
+    return True
+
+
 def main(args):
-    answer = {"changed": False, "made_venv": False, "removed": [], "installed": []}
+    answer = {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False}
     try:
         if args["make_with"] and not os.path.exists(os.path.join(args["venv"], "bin", "python")):
             made = subprocess.run([args["make_with"], "-m", "venv", "--without-pip", args["venv"]],
@@ -251,9 +273,11 @@ def main(args):
                     raise Refused("%s: %s" % (package["file"], error))
                 answer["installed"].append("%s %s" % (package["name"], package["version"]))
             shutil.rmtree(args["wheelhouse"], ignore_errors=True)
+        if args["ready"]:
+            answer["marked_ready"] = write_ready(args["ready"]["path"], args["ready"]["content"])
     except (Refused, OSError, ValueError, KeyError, zipfile.BadZipFile, configparser.Error) as error:
         answer.update(failed=True, msg="%s: %s" % (args["venv"], error))
-    answer["changed"] = answer["changed"] or bool(answer["removed"] or answer["installed"])
+    answer["changed"] = answer["changed"] or bool(answer["removed"] or answer["installed"] or answer["marked_ready"])
     return answer
 
 

@@ -2,9 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.module_utils import _index
 from ansible_collections.lockstep.poetry.plugins.module_utils._index import (
+    Index,
     compare,
     distribution_key,
     parse_project_page,
@@ -101,3 +106,40 @@ def _plan(published=(), upload=(), conflicts=()):
 ])
 def test_compare_built_with_the_index(built, on_index, expected):
     assert compare(built, on_index) == expected
+
+
+class SimpleIndex(BaseHTTPRequestHandler):
+    """A project page that links one file, and the file."""
+
+    def do_GET(self):
+        if self.path == "/simple/tiny/":
+            body = b'<a href="/files/tiny-1.0-py3-none-any.whl">tiny-1.0-py3-none-any.whl</a>'
+        else:
+            body = b"the wheel"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+def test_an_index_makes_its_tls_context_once(tmp_path, monkeypatch):
+    made, real = [], _index.make_context
+
+    def make_context(**settings):
+        made.append(settings)
+        return real(**settings)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleIndex)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(_index, "make_context", make_context)
+    try:
+        index = Index("http://127.0.0.1:%d/simple/" % server.server_address[1], tls={"validate_certs": False})
+        for number in range(3):
+            index.download("tiny", "tiny-1.0-py3-none-any.whl", str(tmp_path / str(number)))
+    finally:
+        server.shutdown()
+    assert (tmp_path / "2").read_bytes() == b"the wheel"
+    assert made == [{"cafile": None, "validate_certs": False, "client_cert": None}]

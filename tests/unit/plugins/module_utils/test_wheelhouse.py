@@ -130,3 +130,19 @@ def test_build_fails_on_a_file_the_lock_does_not_have(tmp_path):
     assert "gunicorn 23.0.0" in str(caught.value)
     assert "is not the one poetry.lock gives it" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_build_asks_for_each_package_index_once(tmp_path):
+    wheels = {"a-1-py3-none-any.whl": b"a", "b-1-py3-none-any.whl": b"b", "c-1-py3-none-any.whl": b"c"}
+    private = {"type": "legacy", "url": "http://127.0.0.1:1/simple", "reference": "private"}
+    chosen = [{"name": name[0], "version": "1", "file": name, "sha256": hashlib.sha256(content).hexdigest(),
+               "source": None if name.startswith("a") else dict(private)}
+              for name, content in sorted(wheels.items())]
+    opened = []
+
+    def open_index(source):
+        opened.append(source)
+        return FakeIndex(wheels)
+
+    build(chosen, open_index, str(tmp_path / "key.tar"), {})
+    assert opened == [None, private]

@@ -246,6 +246,54 @@ def test_release_lock_only_the_runs_own(tmp_path):
     assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
 
 
+def make_directories(paths, **args):
+    """The helper make_directories with its arguments as the action fills them in."""
+    return run_helper("make_directories", dict({"paths": [str(path) for path in paths], "owner": USER,
+                                                "group": GROUP, "mode": "0755"}, **args))
+
+
+def test_make_directories_makes_what_is_missing_with_its_parents(tmp_path):
+    root = tmp_path / "srv" / "shopfront"
+    paths = [root, root / "releases", root / "shared" / "media"]
+    # Check mode predicts, and makes nothing.
+    predicted = make_directories(paths, _check_mode=True)
+    assert predicted == {"changed": True, "directories_changed": [
+        str(tmp_path / "srv"), str(root), str(root / "releases"), str(root / "shared"), str(root / "shared" / "media")]}
+    assert not (tmp_path / "srv").exists()
+    assert make_directories(paths) == predicted
+    # Each made, the parents too, with the mode asked for whatever the umask.
+    for path in [tmp_path / "srv", root, root / "releases", root / "shared", root / "shared" / "media"]:
+        assert path.is_dir() and path.stat().st_mode & 0o777 == 0o755
+    assert make_directories(paths) == {"changed": False, "directories_changed": []}
+    assert make_directories(paths, _check_mode=True) == {"changed": False, "directories_changed": []}
+
+
+def test_make_directories_puts_the_mode_right_and_follows_links(tmp_path):
+    root = directory(tmp_path / "srv", mode=0o700)
+    directory(tmp_path / "elsewhere", mode=0o750)
+    (root / "releases").symlink_to(tmp_path / "elsewhere")
+    paths = [root, root / "releases"]
+    assert make_directories(paths, _check_mode=True)["directories_changed"] == [str(root), str(root / "releases")]
+    assert root.stat().st_mode & 0o777 == 0o700
+    assert make_directories(paths)["directories_changed"] == [str(root), str(root / "releases")]
+    assert root.stat().st_mode & 0o777 == 0o755 and (tmp_path / "elsewhere").stat().st_mode & 0o777 == 0o755
+    assert (root / "releases").is_symlink()
+
+
+def test_make_directories_refuses_a_file_and_an_unknown_owner(tmp_path):
+    (tmp_path / "srv").write_text("")
+    found = make_directories([tmp_path / "srv"])
+    assert found["failed"] and found["msg"] == "Could not make the application's directories: %s is there, and " \
+        "is not a directory" % (tmp_path / "srv")
+    nobody = "nogroup-%d" % os.getpid()
+    found = make_directories([tmp_path / "new"], group=nobody)
+    assert found["failed"] and found["msg"].endswith("the host has no group %s" % nobody)
+    assert not (tmp_path / "new").exists()
+    # Before the role makes the account, check mode counts it as a change.
+    assert make_directories([tmp_path], group=nobody, _check_mode=True) == {
+        "changed": True, "directories_changed": [str(tmp_path)]}
+
+
 def small_wheel(directory, name="lockstep_tiny", version="1.0", extra_files=None):
     """A wheel of one module, a console script, a script in its .data directory; and its sha256."""
     dist_info = "%s-%s.dist-info" % (name, version)
@@ -269,7 +317,7 @@ def small_wheel(directory, name="lockstep_tiny", version="1.0", extra_files=None
 def venv_packages(venv, **args):
     """The helper venv_packages with its arguments as the action fills them in."""
     return run_helper("venv_packages", dict({"venv": str(venv), "make_with": None, "wheelhouse": None, "remove": [],
-                                             "compile": True}, **args))
+                                             "compile": True, "ready": None}, **args))
 
 
 def wheelhouse_of(directory, *packages):
@@ -284,7 +332,7 @@ def test_venv_packages_installs_a_wheelhouse_into_a_new_virtualenv(tmp_path):
     venv = tmp_path / "venv"
     found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny, other))
     assert found == {"changed": True, "made_venv": True, "removed": [],
-                     "installed": ["lockstep-tiny 1.0", "lockstep-other 2.0"]}
+                     "installed": ["lockstep-tiny 1.0", "lockstep-other 2.0"], "marked_ready": False}
     assert not wheelhouse.exists()
     site = next(venv.glob("lib/python3*/site-packages"))
     assert (site / "lockstep_tiny.py").exists() and list((site / "__pycache__").glob("lockstep_tiny.*.pyc"))
@@ -298,6 +346,36 @@ def test_venv_packages_installs_a_wheelhouse_into_a_new_virtualenv(tmp_path):
     installed = _verify.installed_distributions(str(venv))
     assert sorted(installed) == ["lockstep-other", "lockstep-tiny"]
     assert _verify.modified_files(str(venv), installed)[0] == []
+
+
+def test_venv_packages_marks_the_virtualenv_ready_once_installed(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    venv = tmp_path / "venv"
+    record = {"lock_sha1": "ab12", "python_version": "3.11", "extras": [], "built_on": "controller"}
+    ready = {"path": str(venv / ".lockstep-virtualenv.json"), "content": record}
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, small_wheel(wheelhouse)),
+                          ready=ready)
+    assert found["installed"] == ["lockstep-tiny 1.0"] and found["marked_ready"]
+    # As the role's tasks write it (to_nice_json), readable by the application's group and others.
+    written = venv / ".lockstep-virtualenv.json"
+    assert written.read_text() == json.dumps(record, indent=4, sort_keys=True) + "\n"
+    assert written.stat().st_mode & 0o777 == 0o644
+    assert sorted(path.name for path in venv.iterdir() if path.name.startswith(".")) == [".lockstep-virtualenv.json"]
+    # Again with nothing to do: nothing changes.
+    again = directory(tmp_path / "again")
+    found = venv_packages(venv, wheelhouse=wheelhouse_of(again, small_wheel(again)), ready=ready)
+    assert found == {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False}
+
+
+def test_venv_packages_does_not_mark_ready_what_it_did_not_install(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    tiny = small_wheel(wheelhouse)
+    tiny["sha256"] = "0" * 64
+    venv = tmp_path / "venv"
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny),
+                          ready={"path": str(venv / ".lockstep-virtualenv.json"), "content": {"lock_sha1": "ab12"}})
+    assert found["failed"] and not found["marked_ready"]
+    assert not (venv / ".lockstep-virtualenv.json").exists()
 
 
 def test_venv_packages_checks_every_hash_before_it_installs(tmp_path):
@@ -330,7 +408,8 @@ def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_pat
                   wheelhouse=wheelhouse_of(first, small_wheel(first), small_wheel(first, "lockstep_other", "2.0")))
     site = next(venv.glob("lib/python3*/site-packages"))
     found = venv_packages(venv, remove=["Lockstep_Tiny", "not-installed"])
-    assert found == {"changed": True, "made_venv": False, "removed": ["Lockstep_Tiny"], "installed": []}
+    assert found == {"changed": True, "made_venv": False, "removed": ["Lockstep_Tiny"], "installed": [],
+                     "marked_ready": False}
     assert sorted(path.name for path in site.iterdir()) == [
         "__pycache__", "lockstep_other-2.0.dist-info", "lockstep_other.py"]
     assert [path.name.split(".")[0] for path in (site / "__pycache__").iterdir()] == ["lockstep_other"]
