@@ -75,6 +75,7 @@ ARGUMENT_SPEC = {
         "break_lock": {"type": "bool", "default": False},
         "build_on": {"type": "str", "default": "host"},
         "build_cache": {"type": "str", "default": ""},
+        "verify": {"type": "bool", "default": False},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.

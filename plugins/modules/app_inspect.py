@@ -217,6 +217,24 @@ options:
         description: C(poetry_app_keep_failed_releases).
         type: bool
         default: false
+      break_lock:
+        description: C(poetry_app_break_lock).
+        type: bool
+        default: false
+      build_on:
+        description: C(poetry_app_build_on).
+        type: str
+        default: host
+      build_cache:
+        description: C(poetry_app_build_cache).
+        type: str
+        default: ""
+      verify:
+        description:
+          - C(poetry_app_verify). With it, RV(plan) says whether the ready virtualenv that the
+            release keeps is checked against its lock first.
+        type: bool
+        default: false
   inspection:
     description:
       - A previous result of this task, to plan again from what it found (RV(host) and

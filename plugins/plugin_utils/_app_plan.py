@@ -869,12 +869,13 @@ def plan(settings, host, release, check_mode, env_content):
         # A git source, named once fetched: only the layout and the fetch are planned yet.
         found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
                      hooks=hooks(settings, False, False, False), check_lock=False, check_program=False,
+                     check_and_build=False,
                      links=[], switch=None, switch_back=None, precheck=None, compare_locks=None, restart=False,
                      activate=False, wheelhouse=None,
                      service=_service(manages_service, [], False, [], retire), clear_marks=[],
                      remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
                      deployment=None)
-        return found
+        return _with_preparation(settings, found)
 
     release_id = release["id"]
     checksums = release.get("checksums")
@@ -1043,4 +1044,17 @@ def plan(settings, host, release, check_mode, env_content):
             "units": sorted(units),
         },
     )
+    # What follows the unpacking (tasks/stage_build.yml): the release's checks (a Poetry project
+    # with a fresh lock), the virtualenv's build, the services' programs in it.
+    found["check_and_build"] = bool(missing or found["check_lock"] or build or found["check_program"])
+    return _with_preparation(settings, found)
+
+
+def _with_preparation(settings, found):
+    """The plan with what comes before the deploy, also on a run with nothing else to do
+    (tasks/prepare.yml): check_venv, whether the ready virtualenv that the release keeps is
+    checked against its lock (poetry_app_verify); and prepare, whether anything does (that, the
+    way back from a killed handover, recover, or the wheels taken on the builder, wheelhouse)."""
+    found["check_venv"] = bool(settings["verify"] and found["venv"] and found["venv"]["check_project"])
+    found["prepare"] = bool(found["recover"] or found["wheelhouse"] or found["check_venv"])
     return found

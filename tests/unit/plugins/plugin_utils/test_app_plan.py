@@ -29,7 +29,7 @@ def settings(**changes):
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
         "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "handover": "restart", "shared_files": [],
-        "break_lock": False,
+        "break_lock": False, "verify": False,
         "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
     }
     found.update(changes)
@@ -186,6 +186,46 @@ def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():
     assert found["remove_if_staging_fails"] == ["/srv/shopfront/releases/r2"]
     assert found["remove_if_activation_fails"] == ["/srv/shopfront/releases/r2"]
     assert found["deployment"]["virtualenv_reused"] is True
+
+
+@pytest.mark.parametrize("source_release, changes, expected", [
+    # A new virtualenv; a lock to check; the program to look up in the reused virtualenv.
+    (release("r2", lock=NEW_LOCK), {}, True),
+    (release("r2", pyproject="4" * 40), {"command": "/opt/shopfront/bin/serve"}, True),
+    (release("r2"), {}, True),
+    # A code-only release whose program is given by path: nothing follows the unpacking.
+    (release("r2"), {"command": "/opt/shopfront/bin/serve"}, False),
+    # A release without its lock, known to lack it: the check fails there.
+    (release("r2", lock=None), {"command": "/opt/shopfront/bin/serve"}, True),
+])
+def test_steps_after_the_unpacking_only_when_one_is_needed(source_release, changes, expected):
+    assert plan(deployed_host(), source_release, **changes)["check_and_build"] is expected
+
+
+@pytest.mark.parametrize("host, changes, expected", [
+    (deployed_host(), {}, False),
+    (deployed_host(), {"verify": True}, True),
+    # A virtualenv to build has nothing to check yet.
+    (deployed_host(), {"verify": True, "lock": NEW_LOCK}, False),
+])
+def test_virtualenv_kept_is_checked_before_the_deploy_only_with_poetry_app_verify(host, changes, expected):
+    lock = changes.pop("lock", LOCK)
+    found = plan(host, release("r2", lock=lock), **changes)
+    assert found["check_venv"] is expected and found["prepare"] is expected
+
+
+# What inspect_app answers of a Debian 12 host's Python (the platform of build once).
+DEBIAN_12 = {"free_threaded": False, "glibc": "2.36", "marker_environment": {
+    "implementation_name": "cpython", "implementation_version": "3.11.2", "os_name": "posix",
+    "platform_machine": "x86_64", "platform_python_implementation": "CPython", "platform_system": "Linux",
+    "python_full_version": "3.11.2", "python_version": "3.11", "sys_platform": "linux"}}
+
+
+def test_builder_takes_the_wheels_before_the_deploy_for_a_virtualenv_to_build():
+    found = plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK), build_on="controller")
+    assert found["wheelhouse"] is not None and found["prepare"] and not found["check_venv"]
+    # The host builds its own with Poetry: nothing to take.
+    assert not plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))["prepare"]
 
 
 def test_code_only_release_with_a_changed_pyproject_checks_the_lock():

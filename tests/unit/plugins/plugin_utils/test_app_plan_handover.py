@@ -240,13 +240,13 @@ def test_inspection_reads_the_links_of_the_proxies_only():
 ], ids=["not-inspected", "not-made-yet", "at-the-service"])
 def test_nothing_to_recover_while_the_proxy_forwards_to_the_service(live_links):
     found = proxied_plan(proxied_host(live_links=live_links), release("r1"))
-    assert found["recover"] is None and found["idle"]
+    assert found["recover"] is None and found["idle"] and not found["prepare"]
 
 
 def test_killed_handover_is_handed_back_first_even_on_a_run_with_nothing_else_to_do():
     found = proxied_plan(proxied_host(live_links=STRANDED), release("r1"))
     # Nothing else differs: the deploy itself is idle, the way back runs anyway (main.yml).
-    assert found["idle"]
+    assert found["idle"] and found["prepare"]
     assert found["recover"] == {
         # Started if the run was killed while it restarted, then checked on its own socket.
         "start": ["shopfront-api.service"],
