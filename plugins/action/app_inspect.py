@@ -242,6 +242,8 @@ class ActionModule(ActionBase):
             "unit_files": unit_files,
             "shared_files": _app_plan.shared_files(settings, layout) if settings else [],
             "live_links": _app_plan.live_links_to_inspect(settings) if settings else [],
+            # Looked up in the ready virtualenvs: a release that reuses one is checked in the plan.
+            "programs": _app_plan.programs(settings) if settings else [],
             "directories": _app_plan.directories(settings, layout) if settings
             else args["directories"] or [layout["root"], layout["releases"], layout["venvs"]],
             "user": args["user"],

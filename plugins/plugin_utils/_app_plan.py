@@ -21,6 +21,7 @@ import hashlib
 import json
 import posixpath
 import re
+from shlex import quote as shlex_quote
 
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
@@ -53,6 +54,13 @@ _ANY_HOST = ("", "0.0.0.0", "[::]")
 
 class PlanError(Exception):
     """The input does not fit together; the message says how, for the user."""
+
+
+def missing_programs_message(names, key):
+    """The error for services whose programs the virtualenv (key) does not provide."""
+    return ("The services run %s, which the virtualenv %s does not provide (is the package that provides %s a "
+            "dependency in the groups installed?). Nothing was changed." % (
+                ", ".join(shlex_quote(name) for name in names), key, "it" if len(names) == 1 else "them"))
 
 
 def program_of(command):
@@ -88,6 +96,12 @@ def services(settings):
                  "listen": settings["listen"], "handover": settings["handover"], "schedule": None, "unit_options": settings["unit_options"],
                  "timer_options": {}}]
     return []
+
+
+def programs(settings):
+    """The programs of the services that the virtualenv must provide (not those given by path)."""
+    return sorted(set(program for program in (program_of(service["command"]) for service in services(settings))
+                      if "/" not in program))
 
 
 def listen_address(listen):
@@ -861,9 +875,7 @@ def plan(settings, host, release, check_mode, env_content):
         # them: sockets, candidates, proxies).
         "service_units": [service["unit"] for service in services(settings)] if systemd else [],
         "files_to_write": to_write,
-        # The programs of the services that the virtualenv must provide (not those given by path).
-        "programs": sorted(set(program for program in (program_of(service["command"]) for service in services(settings))
-                               if "/" not in program)),
+        "programs": programs(settings),
     }
     if release is None:
         # A git source, named once fetched: only the layout and the fetch are planned yet.
@@ -924,7 +936,10 @@ def plan(settings, host, release, check_mode, env_content):
     # Staging: a release that is not complete, or whose settings now key another virtualenv.
     stage = unpack or linked_venv != key or repair
     to_prune = prune(settings, host, layout, release_id, key) if key is not None else []
-    programs = found["programs"]
+    # A release to switch to in a ready virtualenv: the inspection looked up the services' programs.
+    missing_programs = (host.get("programs_missing") or {}).get(key) or [] if switch_release and not build else []
+    if missing_programs:
+        raise PlanError(missing_programs_message(missing_programs, key))
     keep_failed = settings["keep_failed_releases"] and not rollback
     found["hand_scratch"] = found["hand_scratch"] and unpack
     found["layout_needed"] = _layout_needed(found, host)
@@ -983,10 +998,10 @@ def plan(settings, host, release, check_mode, env_content):
         # Built once for the fleet, the hosts have no Poetry: the builder reads the lock as it is.
         check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)
                         and build_target is None),
-        # The service's program, looked up in the virtualenv unless it is a path, is checked for a
-        # release to switch to or a new virtualenv once that exists (in check mode a new one
-        # does not).
-        check_program=bool(key is not None and programs and (switch_release or build) and not (check_mode and build)),
+        # The services' programs, looked up in the virtualenv unless given by path: in a new one
+        # once it exists (in check mode it does not); one reused was looked up by the inspection
+        # (missing_programs above).
+        check_program=bool(key is not None and found["programs"] and build and not check_mode),
         links=links,
         # The arguments of the helper switch_links: the switch marks the release as the newest.
         # The switch is recorded with the run's lock, for the case that the run is killed before

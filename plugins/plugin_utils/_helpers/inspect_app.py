@@ -160,6 +160,7 @@ def main(args):
     unit_files += [name for name in (manifest or []) if name not in unit_files]
     service = args["service"] + ".service" if args["service"] else ""
     states = unit_states(unit_files + ([service] if service and service not in unit_files else []))
+    venvs = {venv: read_json(os.path.join(venvs_dir, venv, layout["venv_record"])) for venv in subdirectories(venvs_dir)}
     return {
         "user": pwd.getpwuid(os.getuid()).pw_name,
         "app_user_exists": account(pwd.getpwnam, args["user"]),
@@ -172,7 +173,11 @@ def main(args):
         "current_release": os.path.basename(current["target"]) if current and current["type"] == "link" else "",
         "releases": releases,
         # Virtualenvs marked ready once built, with what they were built from.
-        "venvs": {venv: read_json(os.path.join(venvs_dir, venv, layout["venv_record"])) for venv in subdirectories(venvs_dir)},
+        "venvs": venvs,
+        # Of the services' programs (programs), those each ready virtualenv lacks in its bin.
+        "programs_missing": {venv: [name for name in args.get("programs") or []
+                                    if not os.path.exists(os.path.join(venvs_dir, venv, "bin", name))]
+                             for venv, record in venvs.items() if record is not None},
         "files": {
             "env": describe(layout["env_file"], checksum=True),
             "unit": describe(layout["unit_file"], checksum=True) if layout["unit_file"] else None,

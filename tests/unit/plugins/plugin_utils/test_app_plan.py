@@ -6,6 +6,8 @@ what the host has (the answer of the helper inspect_app) and what the source hol
 import hashlib
 import os
 
+import re
+
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_plan
@@ -173,9 +175,10 @@ def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():
     assert not found["idle"] and found["release"]["unpack"] and found["release"]["switch"]
     # The key follows the lock, not the release.
     assert found["venv"]["key"] == key() and not found["venv"]["build"]
-    # A ready virtualenv was built from this very pyproject.toml and poetry.lock.
+    # A ready virtualenv was built from this very pyproject.toml and poetry.lock; the inspection
+    # looked up the service's program in it.
     assert not found["check_lock"]
-    assert found["check_program"]
+    assert not found["check_program"]
     assert [link["path"] for link in found["links"]] == ["/srv/shopfront/releases/r2/.venv", "/srv/shopfront/current"]
     assert found["links"][1]["previous"] == "releases/r1"
     assert found["files_to_write"] == [] and found["restart"]
@@ -189,11 +192,11 @@ def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():
 
 
 @pytest.mark.parametrize("source_release, changes, expected", [
-    # A new virtualenv; a lock to check; the program to look up in the reused virtualenv.
+    # A new virtualenv (its programs to look up once built); a lock to check.
     (release("r2", lock=NEW_LOCK), {}, True),
-    (release("r2", pyproject="4" * 40), {"command": "/opt/shopfront/bin/serve"}, True),
-    (release("r2"), {}, True),
-    # A code-only release whose program is given by path: nothing follows the unpacking.
+    (release("r2", pyproject="4" * 40), {}, True),
+    # A code-only release: its programs were looked up in the ready virtualenv by the inspection.
+    (release("r2"), {}, False),
     (release("r2"), {"command": "/opt/shopfront/bin/serve"}, False),
     # A release without its lock, known to lack it: the check fails there.
     (release("r2", lock=None), {"command": "/opt/shopfront/bin/serve"}, True),
@@ -226,6 +229,27 @@ def test_builder_takes_the_wheels_before_the_deploy_for_a_virtualenv_to_build():
     assert found["wheelhouse"] is not None and found["prepare"] and not found["check_venv"]
     # The host builds its own with Poetry: nothing to take.
     assert not plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))["prepare"]
+
+
+@pytest.mark.parametrize("source_release, changes", [
+    (release("r2"), {}),
+    # Rolling back to a release that the host keeps.
+    (None, {"rollback_to": "r1", "source_type": None}),
+])
+def test_program_missing_from_a_ready_virtualenv_fails_before_anything_changes(source_release, changes):
+    host = dict(deployed_host(current_release="r2", releases={"r1": {"mtime": 1000.0, "venv": key()},
+                                                              "r2": {"mtime": 2000.0, "venv": key()}}),
+                programs_missing={key(): ["gunicorn"]})
+    if source_release:
+        host["current_release"] = "r1"
+    with pytest.raises(_app_plan.PlanError, match=re.escape(
+            "The services run gunicorn, which the virtualenv %s does not provide (is the package that provides it a "
+            "dependency in the groups installed?). Nothing was changed." % key())):
+        plan(host, source_release, **changes)
+    # Nothing is looked up where nothing switches, or in a virtualenv still to build.
+    host["current_release"] = "r1"
+    assert plan(host, release("r1"))["idle"]
+    assert plan(host, release("r3", lock=NEW_LOCK))["check_program"]
 
 
 def test_code_only_release_with_a_changed_pyproject_checks_the_lock():
@@ -500,7 +524,8 @@ def test_rollback_to_previous_takes_the_release_switched_to_before_the_current_o
     assert not found["release"]["unpack"] and not found["stage"] and not found["venv"]["build"]
     assert found["venv"]["key"] == key("5" * 40)
     assert found["links"] == [{"path": "/srv/shopfront/current", "target": "releases/r2", "previous": "releases/r3"}]
-    assert found["restart"] and found["activate"] and found["check_program"]
+    # Its virtualenv is ready: the inspection looked up the programs in it.
+    assert found["restart"] and found["activate"] and not found["check_program"]
     # A release the host kept is never removed when the rollback to it fails.
     assert found["remove_if_activation_fails"] == [] and found["mark_failed"] is None
     assert found["prune"] == []

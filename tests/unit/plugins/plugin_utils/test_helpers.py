@@ -95,6 +95,18 @@ def test_inspect_layout(tmp_path):
     assert env["sha1"] == hashlib.sha1(b"A=1\n").hexdigest()
 
 
+def test_inspect_looks_up_the_services_programs_in_the_ready_virtualenvs(tmp_path):
+    root = directory(tmp_path / "srv")
+    venvs = directory(root / "venvs")
+    ready = directory(venvs / "py3.11-aaaaaaaaaaaa")
+    (ready / ".lockstep-virtualenv.json").write_text(json.dumps({"lock_sha1": "1" * 40}))
+    directory(ready / "bin")
+    (ready / "bin" / "gunicorn").write_text("#!/bin/sh\n")
+    directory(venvs / "py3.11-bbbbbbbbbbbb")  # not marked ready: not looked at
+    assert inspect_host(root, programs=["gunicorn", "celery"])["programs_missing"] == {"py3.11-aaaaaaaaaaaa": ["celery"]}
+    assert inspect_host(root)["programs_missing"] == {"py3.11-aaaaaaaaaaaa": []}
+
+
 def test_inspect_units_asked_for_and_recorded(tmp_path):
     root = directory(tmp_path / "srv")
     units = directory(tmp_path / "units")
