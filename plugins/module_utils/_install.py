@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_env import ASK_POETRY, poetry_environment
@@ -293,11 +294,7 @@ class Installer:
         if not is_virtualenv(venv):
             return  # Poetry installs into a system environment (virtualenvs.create = false)
         state = self.stamp(venv, installed_packages(venv))
-        fd, tmp = tempfile.mkstemp(dir=venv, prefix=STAMP_FILE + ".")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(state, handle, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, os.path.join(venv, STAMP_FILE))
+        replace_file(os.path.join(venv, STAMP_FILE), json.dumps(state, indent=1, sort_keys=True))
 
     # Planning.
 

@@ -20,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 
 
@@ -126,10 +127,7 @@ def take_lock(lock):
         holder = read_json(path) or {}
         if not (lock.get("force") or (lock.get("replace") and holder.get("token") == lock["replace"])):
             return {"path": path, "acquired": False, "holder": holder}
-        new = path + ".new"
-        with open(new, "w") as stream:
-            json.dump(lock["holder"], stream)
-        os.replace(new, path)
+        replace_file(path, json.dumps(lock["holder"]))
         return {"path": path, "acquired": True, "holder": lock["holder"], "replaced": holder}
     with os.fdopen(handle, "w") as stream:
         json.dump(lock["holder"], stream)

@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
+
 ARGUMENT_SPEC = {
     # [[path, target, or None to remove the link], ...]; pairs, as lists or tuples (Jinja's zip).
     "links": {"type": "list", "elements": "raw", "required": True},
@@ -26,18 +28,11 @@ ARGUMENT_SPEC = {
 RUNS_IN_CHECK_MODE = True
 
 
-def write_record(path, content):
-    new = path + ".new"
-    with open(new, "w") as handle:
-        json.dump(content, handle)
-    os.replace(new, path)
-
-
 def main(args):
     changed = []
     check_mode = args.get("_check_mode", False)
     if args.get("record") and not check_mode:
-        write_record(args["record"]["path"], args["record"]["content"])
+        replace_file(args["record"]["path"], json.dumps(args["record"]["content"]))
     for path, target in args["links"]:
         if (os.readlink(path) if os.path.islink(path) else None) == target:
             continue

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import zipfile
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
 
@@ -227,11 +228,7 @@ def write_ready(path, content):
                 return False
     except OSError:
         pass
-    new = path + ".new"
-    with open(new, "w") as handle:
-        handle.write(text)
-    os.chmod(new, 0o644)
-    os.replace(new, path)
+    replace_file(path, text)
     return True
 
 

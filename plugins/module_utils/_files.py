@@ -1,0 +1,24 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files replaced whole, the one way the collection writes a record that others read (a virtualenv's
+stamp and ready mark, the record of a switch, a deploy lock taken over), in modules and in the
+host helpers (plugin_utils/_helper.py sends this file with a helper that imports it).
+Private to this collection: no compatibility promise."""
+
+import os
+import tempfile
+
+
+def replace_file(path, text, mode=0o644):
+    """Writes text to path atomically: into a new file beside it, renamed over it, so that a
+    reader finds the old content or the new, never a part of either."""
+    handle, new = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=os.path.basename(path) + ".")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.chmod(new, mode)
+        os.replace(new, path)
+    except BaseException:
+        if os.path.lexists(new):
+            os.unlink(new)
+        raise

@@ -1,0 +1,28 @@
+# Copyright: lockstep.poetry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+import os
+import stat
+
+import pytest
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
+
+
+def test_replace_file_writes_the_whole_text_with_its_mode(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text("old")
+    replace_file(str(path), '{"a": 1}\n')
+    assert path.read_text() == '{"a": 1}\n'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    replace_file(str(path), "x", mode=0o600)
+    assert path.read_text() == "x" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert os.listdir(str(tmp_path)) == ["record.json"]
+
+
+def test_replace_file_that_fails_leaves_the_old_file_and_nothing_beside_it(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text("old")
+    with pytest.raises(TypeError):
+        replace_file(str(path), b"not text")
+    assert path.read_text() == "old"
+    assert os.listdir(str(tmp_path)) == ["record.json"]
