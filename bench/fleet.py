@@ -17,7 +17,7 @@ would. ansible-playbook runs with --forks 4. Steps:
     verify      the lockstep.poetry.verify playbook on one host and on all four (build once's
                 hosts): not a target, its cost per host
 
-Each step runs several times (fresh twice in each mode, from scratch each time, the modes taking
+Each step runs several times (fresh three times in each mode, from scratch each time, the modes taking
 turns; the others three times) and the least time of each counts, as in bench/deploy.py. The
 index sits behind a counting proxy in this process (the lock names the proxy's address), which
 counts the requests each run sends to the index and the bytes of their answers. Prints the times,
@@ -49,7 +49,7 @@ FORKS = 4
 # Where the virtualenv is built (poetry_app_build_on), in the order the fresh runs take turns.
 MODES = ("host", "controller")
 TARGETS = {"build once / each host (fresh, 4 hosts)": 0.5, "4 hosts / 1 host (no change)": 2.0}
-RUNS = {"fresh": 2, "no-change": 3, "verify": 3}
+RUNS = {"fresh": 3, "no-change": 3, "verify": 3}
 # Headers that belong to one connection, not to the request or answer the proxy passes on.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade", "content-length", "server", "date"}
@@ -59,6 +59,9 @@ class CountingProxy(ThreadingHTTPServer):
     """Passes each request on to the index and counts the requests and the bytes answered."""
 
     daemon_threads = True
+    # Connections waiting to be accepted: socketserver's default (5) would drop the ones that
+    # hosts downloading side by side open at once, and each would wait a second to try again.
+    request_queue_size = 128
 
     def __init__(self, upstream):
         super().__init__(("127.0.0.1", 0), ProxyHandler)
