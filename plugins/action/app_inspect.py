@@ -76,6 +76,7 @@ ARGUMENT_SPEC = {
         "build_on": {"type": "str", "default": "host"},
         "build_cache": {"type": "str", "default": ""},
         "verify": {"type": "bool", "default": False},
+        "compile": {"type": "bool", "default": True},
     }},
     # A previous answer of this action, to plan again without looking at the host or the source,
     # with what the run learned since.

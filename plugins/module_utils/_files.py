@@ -9,13 +9,16 @@ import os
 import tempfile
 
 
-def replace_file(path, text, mode=0o644):
+def replace_file(path, text, mode=0o644, owner=None):
     """Writes text to path atomically: into a new file beside it, renamed over it, so that a
-    reader finds the old content or the new, never a part of either."""
+    reader finds the old content or the new, never a part of either. owner: (uid, gid) of the
+    file, given to it before it takes its place; None leaves the writer's."""
     handle, new = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=os.path.basename(path) + ".")
     try:
-        with os.fdopen(handle, "w") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
+        if owner is not None:
+            os.chown(new, *owner)
         os.chmod(new, mode)
         os.replace(new, path)
     except BaseException:

@@ -9,7 +9,9 @@ its hash, for lockstep.poetry.wheelhouse (the app role's build-once mode).
 - choose(): that file for each selected package, or the reason why a package has none.
 - requirements_text(): the requirements file pip installs the wheelhouse from (--require-hashes).
 - package_index(): where a locked package comes from, and the credentials Poetry would send.
-- build(): download (several at once), check and pack (the only part that does I/O, through an Index).
+- bytecode_python(): a Python of the builder's that writes the hosts' bytecode, if it has one.
+- extract_modules(), compile_bytecode(): the wheels' modules compiled once, for hosts of that Python.
+- build(): download (several at once), check, compile and pack (the only part that does I/O, through an Index).
 
 Private to this collection: no compatibility promise.
 """
@@ -17,19 +19,27 @@ Private to this collection: no compatibility promise.
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 import tempfile
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _toml
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._lock_selection import LockSelectionError, select
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import BYTECODE, MANIFEST, WheelFormatError, site_modules
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 REQUIREMENTS = "requirements.txt"
-# What the wheelhouse says of itself, beside its wheels.
-MANIFEST = "wheelhouse.json"
+# What a Python says of the bytecode it writes (its cache tag and magic number) and of its ABI, as
+# the wheel tags of CPython name it (cp311; None for another implementation).
+PROBE = (
+    "import importlib.util, json, sys; print(json.dumps({'cache_tag': sys.implementation.cache_tag, "
+    "'magic': importlib.util.MAGIC_NUMBER.hex(), 'abi': 'cp%d%d%s' % (sys.version_info[0], sys.version_info[1], "
+    "sys.abiflags) if sys.implementation.name == 'cpython' else None}))"
+)
 
 
 class WheelhouseError(Exception):
@@ -120,16 +130,79 @@ def package_index(source):
     return source["url"].rstrip("/") + "/", source.get("reference")
 
 
+def bytecode_python(tags, candidates):
+    """The first of candidates (paths of Pythons on the builder; None is passed over) that writes
+    the bytecode of the hosts whose wheel tags are tags (most specific first): a CPython of their
+    ABI (cp311, cp313t), so of their version. {python, cache_tag, magic}; None when none does."""
+    abi = tags[0].split("-")[1] if tags else None
+    for python in [candidate for position, candidate in enumerate(candidates)
+                   if candidate and candidate not in candidates[:position]]:
+        try:
+            probe = subprocess.run([python, "-I", "-c", PROBE], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, universal_newlines=True, timeout=60, check=True)
+            said = json.loads(probe.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            continue
+        if abi and said.get("abi") == abi:
+            return {"python": python, "cache_tag": said["cache_tag"], "magic": said["magic"]}
+    return None
+
+
+def extract_modules(filename, path, dest):
+    """Writes the modules (.py files) that the wheel at path, named filename, installs into
+    site-packages into dest/<filename>/, at their paths in site-packages, for compile_bytecode()."""
+    root = os.path.join(dest, filename)
+    try:
+        with zipfile.ZipFile(path) as wheel:
+            for member, site_path in site_modules(wheel.namelist()).items():
+                target = os.path.normpath(os.path.join(root, site_path))
+                if os.path.commonpath([target, root]) != root:
+                    raise WheelhouseError("%s would install %s outside site-packages" % (filename, site_path))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as handle:
+                    handle.write(wheel.read(member))
+    except (zipfile.BadZipFile, WheelFormatError) as error:
+        raise WheelhouseError("%s is not a wheel that can be installed: %s" % (filename, error))
+
+
+def compile_bytecode(python, dest):
+    """Compiles with python the modules that extract_modules() wrote into dest, and replaces each
+    wheel's directory with dest/<file name>.zip, which holds each .pyc at its path in
+    site-packages: checked hash-based .pyc files (PEP 552), which hold the hash of their source
+    rather than its time stamp, so they are valid wherever the same source is installed. Modules
+    that do not compile (written for another Python version) are passed over, as compiling them on
+    a host passes over them."""
+    # compileall exits with 1 when a module did not compile: passed over, as said.
+    compiled = subprocess.run([python, "-I", "-m", "compileall", "-q", "-q", "-j", "0", "--invalidation-mode",
+                               "checked-hash", dest], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    if compiled.returncode not in (0, 1):
+        raise WheelhouseError("%s -m compileall exited with %d: %s"
+                              % (python, compiled.returncode, compiled.stdout.strip()[-2000:]))
+    # One file for each wheel, which a host takes from the archive in one piece. The fastest level
+    # of compression more than halves .pyc files; more costs the builder time for little.
+    for filename in sorted(os.listdir(dest)):
+        root = os.path.join(dest, filename)
+        with zipfile.ZipFile(root + ".zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bytecode:
+            for directory, _dirs, files in os.walk(root):
+                for name in sorted(files):
+                    if name.endswith(".pyc"):
+                        path = os.path.join(directory, name)
+                        bytecode.write(path, os.path.relpath(path, root))
+        shutil.rmtree(root)
+
+
 # Files downloaded at once: the index's answers are waited for side by side.
 DOWNLOADS = 8
 
 
-def build(chosen, open_index, archive, manifest):
+def build(chosen, open_index, archive, manifest, python=None):
     """Downloads each chosen file from its index (open_index(source) returns an Index, asked once
-    for each index), several at once, checks its sha256 against the lock's, and packs the wheels,
-    the requirements file and the manifest into archive (a tar file, written in one rename). Raises WheelhouseError on
-    a file whose hash the lock does not have (the first in the lock's order), before anything is
-    packed."""
+    for each index), several at once, checks its sha256 against the lock's, compiles the modules
+    with python when one is given (compile_bytecode()), and packs the wheels, the bytecode, the
+    requirements file and the manifest into archive (a tar file, written in one rename). Raises
+    WheelhouseError on a file whose hash the lock does not have (the first in the lock's order),
+    before anything is compiled or packed."""
     # One Index for each package index, before the downloads start: an Index makes its TLS context
     # once, for all the files it serves.
     indexes = {}
@@ -138,6 +211,7 @@ def build(chosen, open_index, archive, manifest):
         if where not in indexes:
             indexes[where] = open_index(entry["source"])
     scratch = tempfile.mkdtemp(prefix="lockstep-poetry-wheelhouse-", dir=os.path.dirname(archive))
+    bytecode = os.path.join(scratch, BYTECODE)
 
     def take(entry):
         path = os.path.join(scratch, entry["file"])
@@ -150,11 +224,15 @@ def build(chosen, open_index, archive, manifest):
                 "was shipped to any host: find out why the index serves another file under the locked "
                 "name and version" % (entry["name"], entry["version"], entry["file"], index.url, found,
                                       entry["sha256"]))
+        if python:
+            extract_modules(entry["file"], path, bytecode)
 
     try:
         with ThreadPoolExecutor(max_workers=DOWNLOADS) as downloads:
             # list() waits for all, and raises the first failure in the lock's order.
             list(downloads.map(take, chosen))
+        if python and os.path.isdir(bytecode):
+            compile_bytecode(python, bytecode)
         with open(os.path.join(scratch, REQUIREMENTS), "w") as handle:
             handle.write(requirements_text(chosen))
         with open(os.path.join(scratch, MANIFEST), "w") as handle:

@@ -235,6 +235,12 @@ options:
             release keeps is checked against its lock first.
         type: bool
         default: false
+      compile:
+        description:
+          - C(poetry_app_compile). Built once on the controller, RV(plan) then says that the
+            controller compiles the modules once for the hosts.
+        type: bool
+        default: true
   inspection:
     description:
       - A previous result of this task, to plan again from what it found (RV(host) and

@@ -13,7 +13,8 @@ description:
   - Each helper checks O(args) against its own argument specification before it runs.
   - With pipelining (the C(pipelining) setting, or C(ansible_pipelining) on the task) the helper
     goes to Python's standard input and nothing is written on the host; otherwise it is copied
-    into the task's temporary directory first.
+    into the task's temporary directory first. Its arguments travel inside it, as a module's do,
+    never on the command line, where the host's process list would show them.
   - Anything else the host prints (a warning from C(sudo), a login banner, a line a shell profile
     echoes) is passed over; a helper that fails is reported with what it said last.
   - This is the roles' internal interface, documented so that their tasks can be read; its
@@ -31,10 +32,12 @@ options:
         removes distributions from an application's virtualenv and installs a wheelhouse into
         it, making the virtualenv first and writing the record that marks it ready last when
         asked (skipped in check mode). V(make_directories) makes an application's directories
-        and gives them their owner, group and mode (it predicts in check mode).
+        and gives them their owner, group and mode (it predicts in check mode). V(write_file)
+        writes one file whole, atomically, with its owner, group and mode, when it is not as
+        asked (it predicts in check mode); the app role writes the service's environment with it.
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages, make_directories]
+    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages, make_directories, write_file]
   python:
     description: The Python on the host that runs the helper.
     type: str
@@ -52,14 +55,14 @@ attributes:
   check_mode:
     support: full
     details: >-
-      V(inspect_poetry) only reads, V(switch_links) and V(make_directories) predict, V(run_command) and
-      V(venv_packages) are skipped.
+      V(inspect_poetry) only reads, V(switch_links), V(make_directories) and V(write_file) predict,
+      V(run_command) and V(venv_packages) are skipped.
   diff_mode:
     support: none
   idempotent:
     description: >-
-      V(switch_links), V(make_directories) and V(venv_packages) leave alone what is as asked; V(run_command)
-      always reports a change.
+      V(switch_links), V(make_directories), V(write_file) and V(venv_packages) leave alone what is as
+      asked; V(run_command) always reports a change.
     support: partial
 seealso:
   - module: lockstep.poetry.app_inspect

@@ -55,6 +55,21 @@ options:
       description:
         description: How messages name the hosts' kind (V(CPython 3.11 on x86_64, glibc 2.36)).
         type: str
+  compile:
+    description:
+      - Also compile, once, the modules that the wheels install into site-packages to bytecode for
+        the hosts, with a Python of the builder whose ABI is theirs (the Python that runs this
+        module, or C(pythonX.Y) in E(PATH)), as checked hash-based C(.pyc) files (PEP 552), which
+        are valid wherever the same source is installed, packed beside the wheels.
+      - The role P(lockstep.poetry.app#role) installs them on a host whose Python has the same
+        cache tag and magic number, instead of compiling each module there; any other host
+        compiles its own. Without such a Python on the builder nothing is compiled, and RV(bytecode)
+        is V(null).
+      - The hosts run this bytecode as it is, so the role asks for it only when the builder is the
+        controller, which runs the play anyway; the wheels themselves are checked against the
+        lock's hashes on every host.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - lockstep.poetry.attributes
   - lockstep.poetry.attributes.idempotent
@@ -120,11 +135,20 @@ built:
   description: Whether the archive was made by this task (false when it was there already).
   returned: always
   type: bool
+bytecode:
+  description:
+    - With O(compile), the cache tag of the bytecode the archive holds (C(cpython-311)); V(null)
+      when the builder has no Python that writes the hosts' bytecode, or without O(compile).
+  returned: always
+  type: str
+  sample: cpython-311
 """
 
 import fcntl
 import json
 import os
+import shutil
+import sys
 import tarfile
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._export import GROUP_ARGUMENT_SPEC
@@ -134,8 +158,9 @@ from ansible_collections.lockstep.poetry.plugins.module_utils._install import SE
 from ansible_collections.lockstep.poetry.plugins.module_utils._publish import configuration_documents, repository_settings
 from ansible_collections.lockstep.poetry.plugins.module_utils._poetry_module import PoetryModule
 from ansible_collections.lockstep.poetry.plugins.module_utils._runner import PROJECT_ARGUMENT_SPEC, PoetryError, environment_option
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import MANIFEST
 from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import (
-    MANIFEST, WheelhouseError, build, choose, package_index, selected_packages)
+    WheelhouseError, build, bytecode_python, choose, package_index, selected_packages)
 
 TARGET_SPEC = dict(
     python_version=dict(type="str", required=True),
@@ -160,6 +185,7 @@ def main():
         argument_spec=dict(
             dest=dict(type="path", required=True),
             target=dict(type="dict", required=True, options=TARGET_SPEC),
+            compile=dict(type="bool", default=False),
             **dict(PROJECT_ARGUMENT_SPEC, **GROUP_ARGUMENT_SPEC)
         ),
         mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
@@ -177,15 +203,21 @@ def main():
             raise PoetryError("%s has no poetry.lock: build once ships exactly what a lock says" % project)
         selected = selected_packages(project, params, target["marker_environment"])
         chosen = choose(selected, target["tags"], described)
+        # This module's own Python first, as it is the one most likely to be the hosts' kind.
+        compiler = None
+        if params["compile"]:
+            compiler = bytecode_python(target["tags"], [sys.executable, shutil.which("python" + target["python_version"])])
         manifest = {
             "lock_sha256": file_digest(lock_path),
             "selection": {name: params[name] for name in GROUP_ARGUMENT_SPEC},
             "python_version": target["python_version"],
             "tags": target["tags"],
             "packages": [dict(entry, source=None) for entry in chosen],
+            "bytecode": dict((name, compiler[name]) for name in ("cache_tag", "magic")) if compiler else None,
         }
         packages = [{"name": entry["name"], "version": entry["version"], "file": entry["file"]} for entry in chosen]
-        result = {"archive": archive, "packages": packages, "lock_sha256": manifest["lock_sha256"], "built": False}
+        result = {"archive": archive, "packages": packages, "lock_sha256": manifest["lock_sha256"], "built": False,
+                  "bytecode": compiler and compiler["cache_tag"]}
         if manifest_of(archive) == manifest:
             module.exit_json(changed=False, **result)
         if module.check_mode:
@@ -202,7 +234,7 @@ def main():
         with open(archive + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if manifest_of(archive) != manifest:
-                build(chosen, open_index, archive, manifest)
+                build(chosen, open_index, archive, manifest, compiler and compiler["python"])
                 result["built"] = True
         module.exit_json(changed=result["built"], **result)
     except (WheelhouseError, PoetryError) as error:

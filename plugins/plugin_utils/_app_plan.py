@@ -431,6 +431,9 @@ def wheelhouse(settings, key, target, layout):
         # host built from its own cache, where it fetches it.
         "local_archive": archive if builder == "controller" else posixpath.join(settings["controller_cache"], key + ".tar"),
         "fetch": builder != "controller",
+        # The modules compiled once, by the controller: the hosts run that bytecode as it is, and
+        # only the controller runs code on them anyway (a build host compiles nothing for them).
+        "bytecode": settings["compile"] and builder == "controller",
         "target": dict((name, value) for name, value in target.items() if name != "digest"),
         "dir": posixpath.join(layout["venvs"], WHEELHOUSE_DIR % key),
     }
@@ -1069,7 +1072,8 @@ def _with_preparation(settings, found):
     """The plan with what comes before the deploy, also on a run with nothing else to do
     (tasks/prepare.yml): check_venv, whether the ready virtualenv that the release keeps is
     checked against its lock (poetry_app_verify); and prepare, whether anything does (that, the
-    way back from a killed handover, recover, or the wheels taken on the builder, wheelhouse)."""
+    application's user and directories, layout_needed, the way back from a killed handover,
+    recover, or the wheels taken on the builder, wheelhouse)."""
     found["check_venv"] = bool(settings["verify"] and found["venv"] and found["venv"]["check_project"])
-    found["prepare"] = bool(found["recover"] or found["wheelhouse"] or found["check_venv"])
+    found["prepare"] = bool(found["layout_needed"] or found["recover"] or found["wheelhouse"] or found["check_venv"])
     return found

@@ -4,11 +4,13 @@
 
 A helper is one Python file with the standard library alone: the scripts in
 plugin_utils/_helpers/ (and module_utils/_release.py, which the app_release module also imports).
-It runs as ``PYTHON -I -S HELPER BASE64``: isolated and without site-packages, so neither its
-directory, PYTHON* variables nor .pth files change what it imports, and with its arguments as
-base64 of one JSON object, which needs no quoting for any shell; the task's ``environment``
-comes first, as it does for a module. It prints its answer as one JSON object on a line of its
-own.
+It runs as ``PYTHON -I -S HELPER``: isolated and without site-packages, so neither its
+directory, PYTHON* variables nor .pth files change what it imports; the task's ``environment``
+comes first, as it does for a module. Its arguments, base64 of one JSON object, travel inside the
+program, as a module's travel inside its payload: the program's first line puts them into
+``sys.argv[1]``, where the helper reads them. They are never on a command line, where the host's
+process list would show them to every user (a service's environment file, with its secrets, is
+written by a helper). It prints its answer as one JSON object on a line of its own.
 
 A helper may import the collection's own module_utils, so that it runs a module's code rather
 than a copy of it (install_noop.py runs the install module's no-op check). Those files travel
@@ -147,22 +149,29 @@ def host_spec(spec):
                 for name, option in spec.items())
 
 
+def program_with_arguments(script, args):
+    """The program that runs script (a helper file on the controller) with args (a JSON object):
+    its first line puts them into sys.argv[1], as base64 (which needs no quoting in Python)."""
+    argument = to_text(base64.b64encode(json.dumps(args).encode()))
+    return "import sys; sys.argv[1:] = [%r]\n%s" % (argument, helper_program(script))
+
+
 def helper_command(action, python, script, args):
     """(command, standard input) that run script (a helper file on the controller) on the host
-    with python, with args (a JSON object) as its argument and the task's environment."""
-    argument = to_text(base64.b64encode(json.dumps(args).encode()))
+    with python, with args (a JSON object) inside the program and the task's environment."""
+    program = program_with_arguments(script, args)
     if action._is_pipelining_enabled("new"):
-        in_data = helper_program(script).encode()
-        program = "-"
+        in_data = program.encode()
+        path = "-"
     else:
         shell = action._connection._shell
         if shell.tmpdir is None:
             action._make_tmp_path()
-        program = shell.join_path(shell.tmpdir, os.path.basename(script))
-        action._transfer_data(program, helper_program(script))
-        action._fixup_perms2((shell.tmpdir, program))
+        path = shell.join_path(shell.tmpdir, os.path.basename(script))
+        action._transfer_data(path, program)
+        action._fixup_perms2((shell.tmpdir, path))
         in_data = None
-    words = [action._compute_environment_string(), shlex_quote(python), "-I", "-S", shlex_quote(program), argument]
+    words = [action._compute_environment_string(), shlex_quote(python), "-I", "-S", shlex_quote(path)]
     return " ".join(word for word in words if word), in_data
 
 

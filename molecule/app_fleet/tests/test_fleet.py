@@ -4,6 +4,7 @@ index or Poetry."""
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -43,3 +44,28 @@ def test_environment_matches_the_lock(host):
                           check=False, become=True)
     assert result["matches"], result
     assert not result["changed"]
+
+
+# What the .pyc files of a virtualenv's site-packages say: whether each is its Python's (magic
+# number), and their flags (0b11: checked hash-based, PEP 552; 0: time-stamped).
+BYTECODE_SCRIPT = """
+import importlib.util, json, pathlib, site, sys
+heads = [path.read_bytes()[:8] for path in pathlib.Path(site.getsitepackages()[0]).rglob("*.pyc")]
+print(json.dumps({"version": list(sys.version_info[:2]), "count": len(heads),
+                  "magic": all(head[:4] == importlib.util.MAGIC_NUMBER for head in heads),
+                  "flags": sorted(set(int.from_bytes(head[4:8], "little") for head in heads))}))
+"""
+
+
+def test_bytecode_fits_the_hosts_python(host):
+    # Each .pyc is the host's Python's, checked hash-based (PEP 552: flags 0b11, compiled once on
+    # the controller) or time-stamped (0, compiled on the host).
+    said = json.loads(host.check_output("%s -c %s", ROOT + "/current/.venv/bin/python", BYTECODE_SCRIPT))
+    assert said["count"] > 10 and said["magic"] and set(said["flags"]) <= {0, 0b11}, said
+    # After the first deploy (one release), built on the controller: a host of the controller's
+    # own Python runs the controller's bytecode only. (A later deploy that puts a virtualenv
+    # right installs only what differed, so a virtualenv can then hold both.)
+    built_on = json.loads(host.file(ROOT + "/current/.venv/.lockstep-virtualenv.json").content_string)["built_on"]
+    if len(host.file(ROOT + "/releases").listdir()) == 1 and built_on == "controller" \
+            and tuple(said["version"]) == sys.version_info[:2]:
+        assert said["flags"] == [0b11], said

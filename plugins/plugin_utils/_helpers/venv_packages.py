@@ -13,14 +13,16 @@ installed as the binary distribution format says (the PyPA's specification, as p
 installer do it): its files into site-packages, those of its .data directory where their scheme
 goes (scripts, with the virtualenv's Python in a `#!python` line, into bin), a script for each
 console and GUI entry point, INSTALLER, and a RECORD of every file written with its hash; with
-`compile`, the modules' bytecode too. A distribution already installed at the locked version
-stays as it is; one at another version is replaced. Why not pip: see the app role's README,
+`compile`, the bytecode of its modules too: the builder's, when it compiled them for this very
+kind of Python (the wheelhouse's bytecode directory), else compiled here. A distribution
+already installed at the locked version stays as it is; one at another version is replaced. Why not pip: see the app role's README,
 "Build once for the fleet".
 """
 import base64
 import configparser
 import csv
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -34,6 +36,8 @@ import zipfile
 from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import (
+    BYTECODE, MANIFEST, WheelFormatError, destination, dist_info_dir)
 
 ARGUMENT_SPEC = {
     "venv": {"type": "str", "required": True},
@@ -48,7 +52,6 @@ ARGUMENT_SPEC = {
 # Changes the virtualenv: not run in check mode.
 RUNS_IN_CHECK_MODE = False
 
-MANIFEST = "wheelhouse.json"
 INSTALLER = "lockstep.poetry\n"
 LAUNCHER = """#!%(python)s
 # -*- coding: utf-8 -*-
@@ -151,38 +154,33 @@ def entry_point_scripts(text):
     return scripts
 
 
-def install(venv, wheel_path, compile_modules):
-    """Installs the wheel at wheel_path into venv; returns the distribution's name."""
+def install(venv, wheel_path, compile_modules, bytecode=None):
+    """Installs the wheel at wheel_path into venv; returns the distribution's name. With
+    compile_modules, the bytecode of its modules in site-packages: from the file bytecode when the
+    builder compiled them (a zip file of the .pyc files at their paths in site-packages), else
+    compiled here."""
     # [(path, content, executable)], every path checked before anything is written.
     files = []
     with zipfile.ZipFile(wheel_path) as wheel:
         names = wheel.namelist()
-        dist_infos = set(name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info"))
-        if len(dist_infos) != 1:
-            raise Refused("it has %d .dist-info directories" % len(dist_infos))
-        dist_info = dist_infos.pop()
-        data_dir = dist_info[:-len(".dist-info")] + ".data"
+        dist_info = dist_info_dir(names)
         distribution = dist_info[:-len(".dist-info")].rsplit("-", 1)[0]
         metadata = wheel.read(dist_info + "/WHEEL").decode("utf-8")
         version = re.search(r"^Wheel-Version:\s*(\d+)", metadata, re.MULTILINE)
         if not version or version.group(1) != "1":
             raise Refused("its Wheel-Version is not 1.x")
         for info in wheel.infolist():
-            name = info.filename
-            if name.endswith("/") or name in (dist_info + "/RECORD", dist_info + "/RECORD.jws", dist_info + "/RECORD.p7s"):
+            where = destination(info.filename, dist_info)
+            if where is None:
                 continue
+            scheme, rest = where
             data = wheel.read(info)
             executable = bool((info.external_attr >> 16) & 0o111)
-            if name.startswith(data_dir + "/"):
-                scheme, _sep, rest = name[len(data_dir) + 1:].partition("/")
-                target = os.path.join(venv.scheme(scheme, distribution), rest)
-                if scheme == "scripts":
-                    executable = True
-                    if data.startswith(b"#!python"):
-                        data = b"#!" + venv.python.encode() + data[len(b"#!python"):]
-            else:
-                target = os.path.join(venv.site, name)
-            files.append((venv.inside(target), data, executable))
+            if scheme == "scripts":
+                executable = True
+                if data.startswith(b"#!python"):
+                    data = b"#!" + venv.python.encode() + data[len(b"#!python"):]
+            files.append((venv.inside(os.path.join(venv.scheme(scheme, distribution), rest)), data, executable))
         entry_points = dist_info + "/entry_points.txt"
         if entry_points in names:
             for script, module, attribute in entry_point_scripts(wheel.read(entry_points).decode("utf-8")):
@@ -198,14 +196,12 @@ def install(venv, wheel_path, compile_modules):
             handle.write(data)
         os.chmod(path, 0o755 if executable else 0o644)
         written.append((path, record_hash(data), str(len(data))))
-    compiled = []
-    if compile_modules:
-        for path, _hash, _size in written:
-            if path.endswith(".py") and os.path.commonpath([path, venv.site]) == venv.site:
-                try:
-                    compiled.append(py_compile.compile(path, doraise=True))
-                except py_compile.PyCompileError:
-                    pass  # a module for another Python version; pip passes over it too
+    modules = [path for path, _hash, _size in written
+               if compile_modules and path.endswith(".py") and os.path.commonpath([path, venv.site]) == venv.site]
+    if bytecode:
+        compiled = place_bytecode(venv, modules, bytecode)
+    else:
+        compiled = [pyc for path in modules for pyc in compile_module(path)]
     record = os.path.join(venv.site, dist_info, "RECORD")
     out = io.StringIO()
     rows = csv.writer(out, lineterminator="\n")
@@ -216,6 +212,48 @@ def install(venv, wheel_path, compile_modules):
     with open(record, "w", encoding="utf-8") as handle:
         handle.write(out.getvalue())
     return distribution
+
+
+def compile_module(path):
+    """[the .pyc file] of the module at path, compiled here; [] for a module written for another
+    Python version, which pip passes over too."""
+    try:
+        return [py_compile.compile(path, doraise=True)]
+    except py_compile.PyCompileError:
+        return []
+
+
+def place_bytecode(venv, modules, bytecode):
+    """The .pyc files of the modules (their paths), taken from the builder's (the zip file
+    bytecode); a module it has none of is passed over: it did not compile there either (written for
+    another Python version)."""
+    placed = []
+    with zipfile.ZipFile(bytecode) as shipped:
+        names = set(shipped.namelist())
+        for path in modules:
+            pyc = importlib.util.cache_from_source(path)
+            name = os.path.relpath(pyc, venv.site)
+            if name not in names:
+                continue
+            if not os.path.isdir(os.path.dirname(pyc)):
+                os.makedirs(os.path.dirname(pyc))
+            with open(pyc, "wb") as handle:
+                handle.write(shipped.read(name))
+            os.chmod(pyc, 0o644)
+            placed.append(pyc)
+    return placed
+
+
+def shipped_bytecode(wheelhouse, manifest):
+    """The directory of the bytecode the builder compiled for the wheelhouse (a zip file for each
+    wheel), when this Python runs it as it is (the same cache tag and magic number: the same
+    version and kind of Python); None when there is none or it is another Python's, and the
+    modules are compiled here."""
+    made_for = manifest.get("bytecode")
+    if not made_for or made_for.get("cache_tag") != sys.implementation.cache_tag \
+            or made_for.get("magic") != importlib.util.MAGIC_NUMBER.hex():
+        return None
+    return os.path.join(wheelhouse, BYTECODE)
 
 
 def write_ready(path, content):
@@ -233,7 +271,8 @@ def write_ready(path, content):
 
 
 def main(args):
-    answer = {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False}
+    answer = {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False,
+              "bytecode_from": None}
     try:
         if args["make_with"] and not os.path.exists(os.path.join(args["venv"], "bin", "python")):
             made = subprocess.run([args["make_with"], "-m", "venv", "--without-pip", args["venv"]],
@@ -250,7 +289,9 @@ def main(args):
                 answer["removed"].append(name)
         if args["wheelhouse"]:
             with open(os.path.join(args["wheelhouse"], MANIFEST)) as handle:
-                packages = json.load(handle)["packages"]
+                manifest = json.load(handle)
+            packages = manifest["packages"]
+            bytecode = shipped_bytecode(args["wheelhouse"], manifest) if args["compile"] else None
             # Every file checked before anything is installed.
             for package in packages:
                 found = file_digest(os.path.join(args["wheelhouse"], package["file"]))
@@ -265,14 +306,17 @@ def main(args):
                     remove(venv, installed.pop(key)[1])
                     answer["removed"].append(package["name"])
                 try:
-                    install(venv, os.path.join(args["wheelhouse"], package["file"]), args["compile"])
-                except Refused as error:
+                    install(venv, os.path.join(args["wheelhouse"], package["file"]), args["compile"],
+                            bytecode and os.path.join(bytecode, package["file"] + ".zip"))
+                except (Refused, WheelFormatError) as error:
                     raise Refused("%s: %s" % (package["file"], error))
                 answer["installed"].append("%s %s" % (package["name"], package["version"]))
+            if answer["installed"] and args["compile"]:
+                answer["bytecode_from"] = "the builder" if bytecode else "this host"
             shutil.rmtree(args["wheelhouse"], ignore_errors=True)
         if args["ready"]:
             answer["marked_ready"] = write_ready(args["ready"]["path"], args["ready"]["content"])
-    except (Refused, OSError, ValueError, KeyError, zipfile.BadZipFile, configparser.Error) as error:
+    except (Refused, WheelFormatError, OSError, ValueError, KeyError, zipfile.BadZipFile, configparser.Error) as error:
         answer.update(failed=True, msg="%s: %s" % (args["venv"], error))
     answer["changed"] = answer["changed"] or bool(answer["removed"] or answer["installed"] or answer["marked_ready"])
     return answer

@@ -104,7 +104,8 @@ def test_inspects_the_host_and_names_the_release(tmp_path, pipelining):
     # One command on the host: the helper, on Python's standard input when pipelined, else
     # from the temporary directory, which is gone afterwards.
     [(command, with_input)] = plugin.commands
-    assert command.startswith("%s -I -S %s " % (sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "inspect_app.py")))
+    # Its arguments are in the program, not on the command line.
+    assert command == "%s -I -S %s" % (sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "inspect_app.py"))
     assert with_input is pipelining and plugin.tmp_paths_made == (0 if pipelining else 1)
     assert not os.path.exists(str(tmp_path / "remote-tmp"))
 

@@ -74,7 +74,7 @@ def test_pipelined_the_helper_is_not_transferred(tmp_path):
     assert (tmp_path / "releases" / "r1" / "poetry.lock").read_bytes() == LOCK
     # The archive still goes to the temporary directory; the helper goes to Python's input.
     [(command, with_input)] = result["commands"]
-    assert command.startswith("%s -I -S - " % sys.executable) and with_input
+    assert command == "%s -I -S -" % sys.executable and with_input
     assert result["tmp_paths_made"] == 1 and not (tmp_path / "remote-tmp").exists()
 
 

@@ -7,7 +7,6 @@ arguments validated against the module's argument spec (as the action validates 
 test_app_release_action.py). Here rather than beside the module tests, which cannot import the
 controller's plugin_utils."""
 
-import base64
 import hashlib
 import io
 import json
@@ -23,7 +22,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.lockstep.poetry.plugins.module_utils import _release
 from ansible_collections.lockstep.poetry.plugins.modules import app_release
-from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_program
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import program_with_arguments
 from ansible_collections.lockstep.poetry.tests.unit.plugins.modules.run_module import run_module
 
 PYPROJECT = b'[tool.poetry]\nname = "shopfront"\nversion = "1.0.0"\n'
@@ -75,9 +74,8 @@ def unpack(request, capsys):
         del diff  # the diff is always in the result; Ansible shows it in diff mode
         params = dict(ArgumentSpecValidator(_release.ARGUMENT_SPEC).validate(args).validated_parameters,
                       _check_mode=check_mode)
-        output = subprocess.run(
-            [sys.executable, "-I", "-S", "-", base64.b64encode(json.dumps(params).encode()).decode()],
-            input=helper_program(_release.__file__), stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        output = subprocess.run([sys.executable, "-I", "-S", "-"], input=program_with_arguments(_release.__file__, params),
+                                stdout=subprocess.PIPE, universal_newlines=True, check=True)
         return json.loads(output.stdout)
 
     if request.param == "module":

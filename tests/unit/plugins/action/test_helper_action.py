@@ -29,8 +29,9 @@ def test_runs_the_helper_on_the_host(tmp_path, pipelining):
     assert os.readlink(str(tmp_path / "current")) == "releases/2"
     # On Python's standard input when pipelined, else from the temporary directory, gone afterwards.
     [(command, with_input)] = plugin.commands
-    assert command.startswith("%s -I -S %s " % (
-        sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "switch_links.py")))
+    # Its arguments are in the program, not on the command line.
+    assert command == "%s -I -S %s" % (
+        sys.executable, "-" if pipelining else str(tmp_path / "remote-tmp" / "switch_links.py"))
     assert with_input is pipelining
     assert not os.path.exists(str(tmp_path / "remote-tmp"))
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import io
 import json
+import sys
 import tarfile
+import zipfile
 
 import pytest
 
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import BYTECODE, MANIFEST
 from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import (
-    MANIFEST, PYPI_SIMPLE, REQUIREMENTS, WheelhouseError, best_wheel, build, choose, package_index,
+    PYPI_SIMPLE, REQUIREMENTS, WheelhouseError, best_wheel, build, bytecode_python, choose, package_index,
     requirements_text, wheel_tags)
 
 # A CPython 3.11 on x86_64 with glibc 2.36, most specific first (a few of its tags).
@@ -146,3 +151,58 @@ def test_build_asks_for_each_package_index_once(tmp_path):
 
     build(chosen, open_index, str(tmp_path / "key.tar"), {})
     assert opened == [None, private]
+
+
+# The ABI tag of the Python that runs the tests (cp311), at the head of the tags of its hosts' kind.
+OWN_ABI = "cp%d%d%s" % (sys.version_info[0], sys.version_info[1], sys.abiflags)
+OWN_TAGS = ["%s-%s-linux_x86_64" % (OWN_ABI, OWN_ABI), "py3-none-any"]
+
+
+def wheel_bytes(files):
+    """A wheel of files ({member: text}) with its dist-info."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as wheel:
+        dist_info = {"demo-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\n", "demo-1.0.dist-info/RECORD": ""}
+        for member, text in dict(files, **dist_info).items():
+            wheel.writestr(member, text)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("tags, found", [
+    # The first candidate of the hosts' ABI; what does not run, or is missing, is passed over.
+    (OWN_TAGS, True),
+    # No Python here writes a CPython 2.7's bytecode, nor another implementation's.
+    (["cp27-cp27mu-linux_x86_64", "py2-none-any"], False),
+    (["pp310-pypy310_pp73-linux_x86_64", "py3-none-any"], False),
+])
+def test_bytecode_python_is_one_of_the_hosts_abi(tmp_path, tags, found):
+    compiler = bytecode_python(tags, [None, str(tmp_path / "no-such-python"), sys.executable, sys.executable])
+    if not found:
+        assert compiler is None
+        return
+    assert compiler == {"python": sys.executable, "cache_tag": sys.implementation.cache_tag,
+                        "magic": importlib.util.MAGIC_NUMBER.hex()}
+
+
+def test_build_compiles_the_modules_site_packages_gets_once(tmp_path):
+    wheel = wheel_bytes({"demo/__init__.py": "VALUE = 1\n", "demo/old.py": "print 'for Python 2'\n",
+                         "demo-1.0.data/purelib/demo_extra.py": "import demo\n",
+                         "demo-1.0.data/scripts/demo-tool.py": "print('a script')\n"})
+    name = "demo-1.0-py3-none-any.whl"
+    chosen = [{"name": "demo", "version": "1.0", "file": name, "sha256": hashlib.sha256(wheel).hexdigest(),
+               "source": None}]
+    archive = str(tmp_path / "key.tar")
+    build(chosen, lambda source: FakeIndex({name: wheel}), archive, {"lock_sha256": "x"}, python=sys.executable)
+    tag = sys.implementation.cache_tag
+    with tarfile.open(archive) as tar:
+        assert sorted(member for member in tar.getnames() if member.startswith(BYTECODE)) == [
+            BYTECODE, "%s/%s.zip" % (BYTECODE, name)]
+        with zipfile.ZipFile(tar.extractfile("%s/%s.zip" % (BYTECODE, name))) as bytecode:
+            # At their place in site-packages; no source, no script, and nothing for the module that
+            # does not compile (a host passes over it too).
+            assert sorted(bytecode.namelist()) == ["__pycache__/demo_extra.%s.pyc" % tag,
+                                                   "demo/__pycache__/__init__.%s.pyc" % tag]
+            pyc = bytecode.read("demo/__pycache__/__init__.%s.pyc" % tag)
+    # Checked hash-based (PEP 552): the flags say so, and the hash is the source's.
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b11
+    assert pyc[8:16] == importlib.util.source_hash(b"VALUE = 1\n")

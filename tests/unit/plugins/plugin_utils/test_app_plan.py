@@ -31,7 +31,7 @@ def settings(**changes):
         "only": ["main"], "with": [], "without": [], "extras": [], "all_extras": False, "root_install": False,
         "keep_releases": 3, "shared_paths": [], "rollback_to": "", "keep_failed_releases": False,
         "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "handover": "restart", "shared_files": [],
-        "break_lock": False, "verify": False,
+        "break_lock": False, "verify": False, "compile": True,
         "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
     }
     found.update(changes)
@@ -229,6 +229,11 @@ def test_builder_takes_the_wheels_before_the_deploy_for_a_virtualenv_to_build():
     assert found["wheelhouse"] is not None and found["prepare"] and not found["check_venv"]
     # The host builds its own with Poetry: nothing to take.
     assert not plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))["prepare"]
+
+
+def test_a_new_host_is_laid_out_before_the_deploy():
+    found = plan(new_host(), release("r1"))
+    assert found["layout_needed"] and found["prepare"]
 
 
 @pytest.mark.parametrize("source_release, changes", [
@@ -995,3 +1000,16 @@ def test_wheelhouse_is_shipped_from_where_the_controller_has_it(builder, shipped
     found = _app_plan.wheelhouse(settings(build_on=builder), "py3.11-key", {"python_version": "3.11"},
                                  app_layout("/srv/shopfront", "shopfront"))
     assert found["archive"] == "/cache/py3.11-key.tar" and found["local_archive"] == shipped
+
+
+@pytest.mark.parametrize("builder, compile_modules, bytecode", [
+    # The controller compiles once for the hosts, which run that bytecode as it is.
+    ("controller", True, True),
+    ("controller", False, False),
+    # A build host compiles nothing for the others: each compiles its own.
+    ("build1", True, False),
+])
+def test_only_the_controller_compiles_for_the_hosts(builder, compile_modules, bytecode):
+    found = _app_plan.wheelhouse(settings(build_on=builder, compile=compile_modules), "py3.11-key",
+                                 {"python_version": "3.11"}, app_layout("/srv/shopfront", "shopfront"))
+    assert found["bytecode"] is bytecode

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +86,25 @@ def test_module_utils_that_import_ansible_cannot_travel(tmp_path):
     script.write_text("from %s._poetry_module import run_task\n" % _helper.MODULE_UTILS)
     with pytest.raises(_helper.HelperError, match=r"_poetry_module.py cannot run as part of the helper helper.py"):
         _helper.shipped_sources(str(script))
+
+
+class PipeliningAction:
+    """What helper_command asks of an action: a connection that pipelines, and the task's
+    environment as a string (none here)."""
+
+    def _is_pipelining_enabled(self, module_style):
+        return True
+
+    def _compute_environment_string(self):
+        return ""
+
+
+def test_arguments_travel_inside_the_program_never_on_the_command_line(tmp_path):
+    secret = str(tmp_path / "DATABASE_URL=postgres:app:s3cret@db")
+    command, program = _helper.helper_command(PipeliningAction(), sys.executable, _helper.helper_path("release_lock"),
+                                              {"path": secret, "token": "t"})
+    assert command == "%s -I -S -" % sys.executable
+    # The helper got them all the same: it read the lock file named, which is not there.
+    answer = subprocess.run(command.split(), input=program, stdout=subprocess.PIPE, check=True).stdout
+    assert json.loads(answer) == {"changed": False, "released": False}
+    assert program.decode().split("\n", 1)[1] == _helper.helper_program(_helper.helper_path("release_lock"))

@@ -1,17 +1,19 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The helpers (plugin_utils/_helpers), run as plugin_utils/_helper.py runs them: the program it
-makes of each (with the module_utils it imports), in a separate, isolated Python without
-site-packages, with base64 JSON as the argument."""
+makes of each (with the module_utils it imports, and its arguments inside), in a separate,
+isolated Python without site-packages."""
 
 from __future__ import annotations
 
 import base64
 import grp
 import hashlib
+import importlib.util
 import json
 import os
 import pwd
+import stat
 import subprocess
 import sys
 import zipfile
@@ -19,17 +21,19 @@ import zipfile
 import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _verify
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import BYTECODE, MANIFEST
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import compile_bytecode, extract_modules
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
-from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path, helper_program
+from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path, program_with_arguments
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
 def run_helper(name, args):
-    """Runs a helper with args; returns the JSON object it printed."""
-    argument = base64.b64encode(json.dumps(args).encode()).decode()
-    result = subprocess.run([sys.executable, "-I", "-S", "-", argument], input=helper_program(helper_path(name)),
+    """Runs a helper with args, as plugin_utils/_helper.py runs it with pipelining; returns the
+    JSON object it printed."""
+    result = subprocess.run([sys.executable, "-I", "-S", "-"], input=program_with_arguments(helper_path(name), args),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -344,7 +348,8 @@ def test_venv_packages_installs_a_wheelhouse_into_a_new_virtualenv(tmp_path):
     venv = tmp_path / "venv"
     found = venv_packages(venv, make_with=sys.executable, wheelhouse=wheelhouse_of(wheelhouse, tiny, other))
     assert found == {"changed": True, "made_venv": True, "removed": [],
-                     "installed": ["lockstep-tiny 1.0", "lockstep-other 2.0"], "marked_ready": False}
+                     "installed": ["lockstep-tiny 1.0", "lockstep-other 2.0"], "marked_ready": False,
+                     "bytecode_from": "this host"}
     assert not wheelhouse.exists()
     site = next(venv.glob("lib/python3*/site-packages"))
     assert (site / "lockstep_tiny.py").exists() and list((site / "__pycache__").glob("lockstep_tiny.*.pyc"))
@@ -358,6 +363,51 @@ def test_venv_packages_installs_a_wheelhouse_into_a_new_virtualenv(tmp_path):
     installed = _verify.installed_distributions(str(venv))
     assert sorted(installed) == ["lockstep-other", "lockstep-tiny"]
     assert _verify.modified_files(str(venv), installed)[0] == []
+
+
+def wheelhouse_with_bytecode(directory, magic):
+    """An unpacked wheelhouse of a wheel with a module that compiles and one that does not, with the
+    bytecode this Python compiled on a builder (lockstep.poetry.wheelhouse's compile); its
+    manifest says it was compiled for magic."""
+    tiny = small_wheel(directory, extra_files={"lockstep_tiny_old.py": "print 'for Python 2'\n"})
+    extract_modules(tiny["file"], str(directory / tiny["file"]), str(directory / BYTECODE))
+    compile_bytecode(sys.executable, str(directory / BYTECODE))
+    (directory / MANIFEST).write_text(json.dumps({
+        "packages": [tiny], "bytecode": {"cache_tag": sys.implementation.cache_tag, "magic": magic}}))
+    return tiny
+
+
+def test_venv_packages_installs_the_bytecode_the_builder_compiled_for_its_python(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    tiny = wheelhouse_with_bytecode(wheelhouse, importlib.util.MAGIC_NUMBER.hex())
+    with zipfile.ZipFile(wheelhouse / BYTECODE / (tiny["file"] + ".zip")) as bytecode:
+        shipped = bytecode.read("__pycache__/lockstep_tiny.%s.pyc" % sys.implementation.cache_tag)
+    venv = tmp_path / "venv"
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=str(wheelhouse))
+    assert found["installed"] == ["lockstep-tiny 1.0"] and found["bytecode_from"] == "the builder"
+    site = next(venv.glob("lib/python3*/site-packages"))
+    # The builder's .pyc as it is (checked hash-based), none for the module that does not compile.
+    assert [path.name for path in (site / "__pycache__").iterdir()] == [
+        "lockstep_tiny.%s.pyc" % sys.implementation.cache_tag]
+    assert (site / "__pycache__" / ("lockstep_tiny.%s.pyc" % sys.implementation.cache_tag)).read_bytes() == shipped
+    record = (site / "lockstep_tiny-1.0.dist-info" / "RECORD").read_text()
+    assert "__pycache__/lockstep_tiny.%s.pyc,," % sys.implementation.cache_tag in record
+    # The virtualenv's Python imports it as it is, and verify finds every file as RECORD says.
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import lockstep_tiny"], check=False).returncode == 0
+    installed = _verify.installed_distributions(str(venv))
+    assert _verify.modified_files(str(venv), installed)[0] == []
+
+
+def test_venv_packages_compiles_here_what_another_python_compiled(tmp_path):
+    wheelhouse = directory(tmp_path / "wheelhouse")
+    wheelhouse_with_bytecode(wheelhouse, "0d0d0d0a")
+    venv = tmp_path / "venv"
+    found = venv_packages(venv, make_with=sys.executable, wheelhouse=str(wheelhouse))
+    assert found["installed"] == ["lockstep-tiny 1.0"] and found["bytecode_from"] == "this host"
+    site = next(venv.glob("lib/python3*/site-packages"))
+    pyc = (site / "__pycache__" / ("lockstep_tiny.%s.pyc" % sys.implementation.cache_tag)).read_bytes()
+    # Compiled here, as py_compile does by default: checked by the source's time stamp.
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0
 
 
 def test_venv_packages_marks_the_virtualenv_ready_once_installed(tmp_path):
@@ -376,7 +426,8 @@ def test_venv_packages_marks_the_virtualenv_ready_once_installed(tmp_path):
     # Again with nothing to do: nothing changes.
     again = directory(tmp_path / "again")
     found = venv_packages(venv, wheelhouse=wheelhouse_of(again, small_wheel(again)), ready=ready)
-    assert found == {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False}
+    assert found == {"changed": False, "made_venv": False, "removed": [], "installed": [], "marked_ready": False,
+                     "bytecode_from": None}
 
 
 def test_venv_packages_does_not_mark_ready_what_it_did_not_install(tmp_path):
@@ -421,7 +472,7 @@ def test_venv_packages_removes_what_differs_and_installs_what_is_missing(tmp_pat
     site = next(venv.glob("lib/python3*/site-packages"))
     found = venv_packages(venv, remove=["Lockstep_Tiny", "not-installed"])
     assert found == {"changed": True, "made_venv": False, "removed": ["Lockstep_Tiny"], "installed": [],
-                     "marked_ready": False}
+                     "marked_ready": False, "bytecode_from": None}
     assert sorted(path.name for path in site.iterdir()) == [
         "__pycache__", "lockstep_other-2.0.dist-info", "lockstep_other.py"]
     assert [path.name.split(".")[0] for path in (site / "__pycache__").iterdir()] == ["lockstep_other"]
@@ -446,3 +497,36 @@ def test_inspect_reads_where_the_proxies_forward(tmp_path):
     found = inspect_host(tmp_path, live_links=[str(live), missing])
     assert found["live_links"] == {str(live): "/run/shopfront-api-candidate.sock", missing: None}
     assert inspect_host(tmp_path)["live_links"] == {}
+
+
+def write_file(path, content, check_mode=False, mode="0600"):
+    return run_helper("write_file", {"path": str(path), "content": content, "owner": USER, "group": GROUP,
+                                     "mode": mode, "_check_mode": check_mode})
+
+
+def test_write_file_in_the_four_steps(tmp_path):
+    path = tmp_path / "app.env"
+    content = '# Environment\nDATABASE_URL="postgres://app:s3cret@db/app"\nGREETING="grüß dich"\n'
+    # Check mode predicts and writes nothing; the run writes; then nothing is left to do.
+    assert write_file(path, content, check_mode=True) == {"changed": True} and not path.exists()
+    assert write_file(path, content) == {"changed": True}
+    assert path.read_text(encoding="utf-8") == content and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert write_file(path, content, check_mode=True) == {"changed": False}
+    assert write_file(path, content) == {"changed": False}
+    # Nothing else is left beside it.
+    assert [entry.name for entry in tmp_path.iterdir()] == ["app.env"]
+
+
+def test_write_file_puts_right_the_mode_and_the_content(tmp_path):
+    path = tmp_path / "app.env"
+    path.write_text("A=1\n")
+    path.chmod(0o644)
+    assert write_file(path, "A=1\n") == {"changed": True} and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert write_file(path, "A=2\n") == {"changed": True} and path.read_text() == "A=2\n"
+
+
+def test_write_file_fails_for_an_account_the_host_does_not_have(tmp_path):
+    found = run_helper("write_file", {"path": str(tmp_path / "app.env"), "content": "A=1\n",
+                                      "owner": "no-such-user-lockstep", "group": GROUP, "mode": "0600"})
+    assert found["failed"] and "no user no-such-user-lockstep" in found["msg"]
+    assert not (tmp_path / "app.env").exists()
