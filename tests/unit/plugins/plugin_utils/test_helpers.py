@@ -430,6 +430,17 @@ def test_venv_packages_marks_the_virtualenv_ready_once_installed(tmp_path):
                      "bytecode_from": None}
 
 
+def test_venv_packages_marks_ready_a_virtualenv_poetry_built(tmp_path):
+    # Each host running Poetry (poetry_app_build_on: host): nothing to install, the mark only.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    ready = {"path": str(venv / ".lockstep-virtualenv.json"), "content": {"lock_sha1": "ab12", "built_on": "host"}}
+    assert venv_packages(venv, ready=ready)["marked_ready"]
+    assert json.loads((venv / ".lockstep-virtualenv.json").read_text()) == ready["content"]
+    assert venv_packages(venv, ready=ready) == {"changed": False, "made_venv": False, "removed": [], "installed": [],
+                                                "marked_ready": False, "bytecode_from": None}
+
+
 def test_venv_packages_does_not_mark_ready_what_it_did_not_install(tmp_path):
     wheelhouse = directory(tmp_path / "wheelhouse")
     tiny = small_wheel(wheelhouse)
