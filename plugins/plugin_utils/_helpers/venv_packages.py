@@ -14,9 +14,9 @@ installer do it): its files into site-packages, those of its .data directory whe
 goes (scripts, with the virtualenv's Python in a `#!python` line, into bin), a script for each
 console and GUI entry point, INSTALLER, and a RECORD of every file written with its hash; with
 `compile`, the bytecode of its modules too: the builder's, when it compiled them for this very
-kind of Python (the wheelhouse's bytecode directory), else compiled here. A distribution
-already installed at the locked version stays as it is; one at another version is replaced. Why not pip: see the app role's README,
-"Build once for the fleet".
+kind of Python (a zip file for each wheel in the wheelhouse's bytecode directory), else compiled
+here. A distribution already installed at the locked version stays as it is; one at another
+version is replaced. Why not pip: see the app role's README, "Build once for the fleet".
 """
 import base64
 import configparser
