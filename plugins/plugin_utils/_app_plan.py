@@ -502,6 +502,9 @@ def service_unit(settings, layout, service, candidate=False):
         "WorkingDirectory=%s" % current,
         'Environment="VIRTUAL_ENV=%s"' % venv,
         'Environment="PATH=%s/bin:/usr/local/bin:/usr/bin:/bin"' % venv,
+        "# Output reaches the journal at once, and a write to stderr from a signal handler cannot",
+        "# raise (Gunicorn's master stopped 30 s late on that); the environment file may unset it.",
+        'Environment="PYTHONUNBUFFERED=1"',
         "EnvironmentFile=%s" % layout["env_file"],
         "ExecStart=%s" % exec_start(service["command"], venv),
     ]

@@ -473,7 +473,8 @@ def test_virtualenv_keys_stay_those_of_earlier_versions():
     (2, "/usr/bin/env python -m http.server", {}),
 ], ids=["string-command", "list-command-quoted-for-systemd", "program-with-a-path"])
 def test_unit_is_the_one_the_role_template_wrote(number, command, options):
-    # The fixtures were rendered by the role's template before the unit moved into the planner.
+    # The fixtures were rendered by the role's template before the unit moved into the planner;
+    # PYTHONUNBUFFERED came later (and its comment).
     wanted = settings(command=command, unit_options=options, group="web")
     with open(os.path.join(FIXTURES, "app-unit-%d.service" % number)) as handle:
         assert _app_plan.unit_files(wanted, _app_plan.layout_of(wanted)) == {"shopfront.service": handle.read()}
@@ -673,6 +674,9 @@ def test_services_each_get_their_units():
     assert "WorkingDirectory=/srv/shopfront/candidate\n" in candidate
     assert "ExecStart=/srv/shopfront/candidate.venv/bin/gunicorn shopfront:app\n" in candidate
     assert 'Environment="VIRTUAL_ENV=/srv/shopfront/candidate.venv"\n' in candidate
+    # Every service runs with unbuffered output, the candidate as the service it stands in for.
+    assert all('Environment="PYTHONUNBUFFERED=1"\nEnvironmentFile=' in text
+               for name, text in units.items() if name.endswith(".service") and "-proxy" not in name)
     assert "Requires=shopfront-web-candidate.socket\n" in candidate
     assert "Restart=" not in candidate and "[Install]" not in candidate
     assert ("ListenStream=/run/shopfront-web-candidate.sock\nSocketMode=0600\n"
