@@ -5,7 +5,9 @@
 Each URL gets N clients, each in a loop: one request on a new connection, wait for the answer
 (up to 30 s), the next. The loop is bounded: it ends when FILE exists or after S seconds. Then
 it writes, per URL, the requests answered and failed, the longest wait, the releases that
-answered (the page's `release`) and the first errors, as JSON to the out file.
+answered (the page's `release`) and the first errors, each with the time its request was sent
+(UTC, to the millisecond: profile_tasks dates each step of the deploy in the log, to the second),
+as JSON to the out file.
 """
 
 import argparse
@@ -14,19 +16,21 @@ import os
 import threading
 import time
 import urllib.request
+from datetime import datetime, timezone
 
 TIMEOUT = 30
 
 
 def client(url, stop, deadline, seen, lock):
     while not os.path.exists(stop) and time.monotonic() < deadline:
+        sent = datetime.now(timezone.utc)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
                 release = json.load(response).get("release")
             error = None
         except Exception as failure:  # every way a request can fail counts as one failure
-            release, error = None, "%s: %s" % (type(failure).__name__, failure)
+            release, error = None, "%s %s: %s" % (sent.strftime("%H:%M:%S.%f")[:-3], type(failure).__name__, failure)
         waited = time.monotonic() - started
         with lock:
             seen["longest_wait"] = max(seen["longest_wait"], waited)
