@@ -175,8 +175,7 @@ class ActionModule(ActionBase):
             "after": "".join("%s==%s\n" % package for package in sorted(after.items())),
         }
 
-    @staticmethod
-    def _settings(args):
+    def _settings(self, args):
         """The role's settings with the options they share with the inspection, checked; None
         when no plan is asked for."""
         if not args["plan"]:
@@ -186,6 +185,9 @@ class ActionModule(ActionBase):
         settings = dict(args["plan"], root=args["root"], user=args["user"], group=args["group"],
                         source_type=None if args["plan"]["rollback_to"] else (args["source"] or {}).get("type"))
         settings["service_name"] = settings["service_name"] or settings["name"]
+        # The project on the controller, which build once builds from (a copy source's).
+        source = args["source"] or {}
+        settings["source_path"] = self._loader.path_dwim(source["path"]) if source.get("type") == "copy" else None
         settings["controller_cache"] = os.path.expanduser(BUILD_CACHE)
         settings["build_cache"] = settings["build_cache"] or BUILD_CACHE
         if settings["build_on"] == "controller":

@@ -14,7 +14,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import HelperError, run_helper
 
 # The helpers a task may name (plugin_utils/_helpers/NAME.py).
-HELPERS = ("inspect_poetry", "switch_links", "run_command", "release_lock", "venv_packages", "make_directories",
+HELPERS = ("inspect_poetry", "switch_links", "run_command", "end_deploy", "venv_packages", "make_directories",
            "write_file")
 
 ARGUMENT_SPEC = {

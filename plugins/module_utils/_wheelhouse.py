@@ -10,7 +10,7 @@ its hash, for lockstep.poetry.wheelhouse (the app role's build-once mode).
 - requirements_text(): the requirements file pip installs the wheelhouse from (--require-hashes).
 - package_index(): where a locked package comes from, and the credentials Poetry would send.
 - bytecode_python(): a Python of the builder's that writes the hosts' bytecode, if it has one.
-- extract_modules(), compile_bytecode(): the wheels' modules compiled once, for hosts of that Python.
+- extract_modules(), Compilers: the wheels' modules compiled once, for hosts of that Python.
 - build(): download (several at once), check, compile and pack (the only part that does I/O, through an Index).
 
 Private to this collection: no compatibility promise.
@@ -20,8 +20,10 @@ import json
 import os
 import shutil
 import subprocess
+import queue
 import tarfile
 import tempfile
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -150,11 +152,13 @@ def bytecode_python(tags, candidates):
 
 def extract_modules(filename, path, dest):
     """Writes the modules (.py files) that the wheel at path, named filename, installs into
-    site-packages into dest/<filename>/, at their paths in site-packages, for compile_bytecode()."""
+    site-packages into dest/<filename>/, at their paths in site-packages, for Compilers; returns
+    that directory, or None when the wheel installs no module."""
     root = os.path.join(dest, filename)
     try:
         with zipfile.ZipFile(path) as wheel:
-            for member, site_path in site_modules(wheel.namelist()).items():
+            modules = site_modules(wheel.namelist())
+            for member, site_path in modules.items():
                 target = os.path.normpath(os.path.join(root, site_path))
                 if os.path.commonpath([target, root]) != root:
                     raise WheelhouseError("%s would install %s outside site-packages" % (filename, site_path))
@@ -163,33 +167,81 @@ def extract_modules(filename, path, dest):
                     handle.write(wheel.read(member))
     except (zipfile.BadZipFile, WheelFormatError) as error:
         raise WheelhouseError("%s is not a wheel that can be installed: %s" % (filename, error))
+    return root if modules else None
 
 
-def compile_bytecode(python, dest):
-    """Compiles with python the modules that extract_modules() wrote into dest, and replaces each
-    wheel's directory with dest/<file name>.zip, which holds each .pyc at its path in
-    site-packages: checked hash-based .pyc files (PEP 552), which hold the hash of their source
-    rather than its time stamp, so they are valid wherever the same source is installed. Modules
-    that do not compile (written for another Python version) are passed over, as compiling them on
-    a host passes over them."""
-    # compileall exits with 1 when a module did not compile: passed over, as said.
-    compiled = subprocess.run([python, "-I", "-m", "compileall", "-q", "-q", "-j", "0", "--invalidation-mode",
-                               "checked-hash", dest], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    if compiled.returncode not in (0, 1):
-        raise WheelhouseError("%s -m compileall exited with %d: %s"
-                              % (python, compiled.returncode, compiled.stdout.strip()[-2000:]))
-    # One file for each wheel, which a host takes from the archive in one piece. The fastest level
-    # of compression more than halves .pyc files; more costs the builder time for little.
-    for filename in sorted(os.listdir(dest)):
-        root = os.path.join(dest, filename)
-        with zipfile.ZipFile(root + ".zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bytecode:
-            for directory, _dirs, files in os.walk(root):
-                for name in sorted(files):
-                    if name.endswith(".pyc"):
-                        path = os.path.join(directory, name)
-                        bytecode.write(path, os.path.relpath(path, root))
-        shutil.rmtree(root)
+# What a compiler runs, with the hosts' kind of Python: for each directory that extract_modules()
+# wrote, named on a line of its input, it compiles the modules into checked hash-based .pyc files
+# (PEP 552), which hold the hash of their source rather than its time stamp, so they are valid
+# wherever the same source is installed; it replaces the directory with <directory>.zip, which
+# holds each .pyc at its path in site-packages (one file that a host takes from the archive in one
+# piece; the fastest level of compression more than halves .pyc files), and answers with the
+# directory's name. Modules that do not compile (written for another Python version) are passed
+# over, as compiling them on a host passes over them.
+COMPILER = """
+import compileall, os, py_compile, shutil, sys, zipfile
+for line in sys.stdin:
+    root = line.rstrip("\\n")
+    compileall.compile_dir(root, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    with zipfile.ZipFile(root + ".zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bytecode:
+        for directory, _dirs, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if name.endswith(".pyc"):
+                    path = os.path.join(directory, name)
+                    bytecode.write(path, os.path.relpath(path, root))
+    shutil.rmtree(root)
+    sys.stdout.write(root + "\\n")
+    sys.stdout.flush()
+"""
+
+
+class Compilers(object):
+    """The bytecode of each wheel's modules, compiled as soon as they are extracted, while other
+    wheels download: one process of python (the hosts' kind) running COMPILER for each of the
+    builder's cores, each taking the next directory when it is done with one. close() waits for
+    all, and returns why one failed (None when none did)."""
+
+    def __init__(self, python):
+        self._waiting = queue.Queue()
+        self._failures = []
+        self._threads = [threading.Thread(target=self._serve, args=(python,)) for _core in range(os.cpu_count() or 1)]
+        for thread in self._threads:
+            thread.start()
+
+    def compile(self, root):
+        self._waiting.put(root)
+
+    def close(self):
+        for _thread in self._threads:
+            self._waiting.put(None)
+        for thread in self._threads:
+            thread.join()
+        return self._failures[0] if self._failures else None
+
+    def _serve(self, python):
+        with tempfile.TemporaryFile() as errors:
+            try:
+                process = subprocess.Popen([python, "-I", "-c", COMPILER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=errors, universal_newlines=True)
+            except OSError as error:
+                self._failures.append("cannot run %s to compile the modules: %s" % (python, error))
+                return
+            root = None
+            try:
+                for root in iter(self._waiting.get, None):
+                    process.stdin.write(root + "\n")
+                    process.stdin.flush()
+                    if process.stdout.readline() != root + "\n":
+                        raise OSError("no answer")
+                process.stdin.close()
+                process.wait()
+            except OSError:
+                process.kill()
+                process.wait()
+                errors.seek(0)
+                said = errors.read().decode("utf-8", "replace").strip()[-2000:]
+                self._failures.append("%s could not compile the modules of %s (exit status %s)%s" % (
+                    python, os.path.basename(root), process.returncode, ": " + said if said else ""))
 
 
 # Files downloaded at once: the index's answers are waited for side by side.
@@ -199,7 +251,7 @@ DOWNLOADS = 8
 def build(chosen, open_index, archive, manifest, python=None):
     """Downloads each chosen file from its index (open_index(source) returns an Index, asked once
     for each index), several at once, checks its sha256 against the lock's, compiles the modules
-    with python when one is given (compile_bytecode()), and packs the wheels, the bytecode, the
+    with python when one is given (Compilers, beside the downloads), and packs the wheels, the bytecode, the
     requirements file and the manifest into archive (a tar file, written in one rename). Raises
     WheelhouseError on a file whose hash the lock does not have (the first in the lock's order),
     before anything is compiled or packed."""
@@ -212,6 +264,7 @@ def build(chosen, open_index, archive, manifest, python=None):
             indexes[where] = open_index(entry["source"])
     scratch = tempfile.mkdtemp(prefix="lockstep-poetry-wheelhouse-", dir=os.path.dirname(archive))
     bytecode = os.path.join(scratch, BYTECODE)
+    compilers = Compilers(python) if python else None
 
     def take(entry):
         path = os.path.join(scratch, entry["file"])
@@ -224,15 +277,21 @@ def build(chosen, open_index, archive, manifest, python=None):
                 "was shipped to any host: find out why the index serves another file under the locked "
                 "name and version" % (entry["name"], entry["version"], entry["file"], index.url, found,
                                       entry["sha256"]))
-        if python:
-            extract_modules(entry["file"], path, bytecode)
+        if compilers:
+            modules = extract_modules(entry["file"], path, bytecode)
+            if modules:
+                compilers.compile(modules)
 
     try:
-        with ThreadPoolExecutor(max_workers=DOWNLOADS) as downloads:
-            # list() waits for all, and raises the first failure in the lock's order.
-            list(downloads.map(take, chosen))
-        if python and os.path.isdir(bytecode):
-            compile_bytecode(python, bytecode)
+        try:
+            with ThreadPoolExecutor(max_workers=DOWNLOADS) as downloads:
+                # list() waits for all, and raises the first failure in the lock's order.
+                list(downloads.map(take, chosen))
+        finally:
+            # The compilers end whatever happened; a failed download is the news then.
+            not_compiled = compilers and compilers.close()
+        if not_compiled:
+            raise WheelhouseError(not_compiled)
         with open(os.path.join(scratch, REQUIREMENTS), "w") as handle:
             handle.write(requirements_text(chosen))
         with open(os.path.join(scratch, MANIFEST), "w") as handle:

@@ -27,8 +27,9 @@ options:
         of a host (read-only). V(switch_links) points links at new targets atomically (it predicts
         in check mode). V(run_command) runs one of an application's commands in a release's
         directory, with the service's environment and the release's virtualenv (skipped in check
-        mode). V(release_lock) releases the deploy lock that M(lockstep.poetry.app_inspect) took,
-        if the run still holds it (skipped in check mode, which takes no lock). V(venv_packages)
+        mode). V(end_deploy) ends a deploy, whatever happened in it. It removes the scratch space
+        that M(lockstep.poetry.app_inspect) made, and releases the deploy lock that it took, if
+        the run still holds it (check mode takes no lock). V(venv_packages)
         removes distributions from an application's virtualenv and installs a wheelhouse into
         it, making the virtualenv first and writing the record that marks it ready last when
         asked (skipped in check mode). V(make_directories) makes an application's directories
@@ -37,7 +38,7 @@ options:
         asked (it predicts in check mode); the app role writes the service's environment with it.
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command, release_lock, venv_packages, make_directories, write_file]
+    choices: [inspect_poetry, switch_links, run_command, end_deploy, venv_packages, make_directories, write_file]
   python:
     description: The Python on the host that runs the helper.
     type: str

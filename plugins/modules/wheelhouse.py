@@ -230,7 +230,7 @@ def main():
             return Index(url, settings["auth"], settings["tls"], name)
 
         os.makedirs(os.path.dirname(archive), 0o700, exist_ok=True)
-        # Hosts of one kind deploy at once: the first builds, the others wait and find it built.
+        # Runs that need the same archive at once: the first builds, the others wait and find it built.
         with open(archive + ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if manifest_of(archive) != manifest:

@@ -425,6 +425,12 @@ def wheelhouse(settings, key, target, layout):
         "builder": builder,
         "delegate_to": "localhost" if builder == "controller" else builder,
         "archive": archive,
+        # The project on the controller (poetry_app_source.path), and the selection, so that the
+        # builder takes each kind of host's wheels from its own plan (taken once for the hosts of
+        # a play batch, by one of them: tasks/build.yml).
+        "source": settings["source_path"],
+        "selection": {"only": settings["only"], "with_groups": settings["with"], "without_groups": settings["without"],
+                      "extras": settings["extras"], "all_extras": settings["all_extras"]},
         # A build host gets the project's pyproject.toml and poetry.lock there.
         "project": posixpath.join(settings["build_cache"], key + ".project"),
         # The controller ships what it built itself from poetry_app_build_cache, and what a build
@@ -886,7 +892,7 @@ def plan(settings, host, release, check_mode, env_content):
     if release is None:
         # A git source, named once fetched: only the layout and the fetch are planned yet.
         found.update(layout_needed=_layout_needed(found, host), idle=False, release=None, venv=None, stage=False,
-                     hooks=hooks(settings, False, False, False), check_lock=False, check_program=False,
+                     hooks=hooks(settings, False, False, False), check_lock=False, run_poetry=False,
                      check_and_build=False,
                      links=[], switch=None, switch_back=None, precheck=None, compare_locks=None, restart=False,
                      activate=False, wheelhouse=None,
@@ -949,6 +955,11 @@ def plan(settings, host, release, check_mode, env_content):
     keep_failed = settings["keep_failed_releases"] and not rollback
     found["hand_scratch"] = found["hand_scratch"] and unpack
     found["layout_needed"] = _layout_needed(found, host)
+    # The lock must be fresh, unless a ready virtualenv was built from this very pyproject.toml
+    # and poetry.lock (a code-only release, say). Built once for the fleet, the hosts have no
+    # Poetry: the builder reads the lock as it is.
+    check_lock = bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)
+                      and build_target is None)
 
     found.update(
         idle=not (found["layout_needed"] or stage or to_write or activate or to_prune or retired
@@ -999,15 +1010,12 @@ def plan(settings, host, release, check_mode, env_content):
         wheelhouse=wheelhouse(settings, key, build_target, layout) if build and build_target else None,
         stage=stage,
         hooks=hooks(settings, stage, switch_release, rollback),
-        # The lock must be fresh, unless a ready virtualenv was built from this very
-        # pyproject.toml and poetry.lock (a code-only release, say).
-        # Built once for the fleet, the hosts have no Poetry: the builder reads the lock as it is.
-        check_lock=bool(unpack and checksums is not None and not missing and not _lock_checked_before(host, checksums)
-                        and build_target is None),
-        # The services' programs, looked up in the virtualenv unless given by path: in a new one
-        # once it exists (in check mode it does not); one reused was looked up by the inspection
-        # (missing_programs above).
-        check_program=bool(key is not None and found["programs"] and build and not check_mode),
+        check_lock=check_lock,
+        # Poetry on the host (tasks/stage_poetry.yml): the lock checked, the virtualenv built and,
+        # once it provides the services' programs (found["programs"]), marked ready. Built once,
+        # the task that installs the wheelhouse checks the programs and marks it ready; a
+        # virtualenv reused had its programs looked up by the inspection (missing_programs above).
+        run_poetry=check_lock or (build and build_target is None),
         links=links,
         # The arguments of the helper switch_links: the switch marks the release as the newest.
         # The switch is recorded with the run's lock, for the case that the run is killed before
@@ -1067,7 +1075,7 @@ def plan(settings, host, release, check_mode, env_content):
     )
     # What follows the unpacking (tasks/stage_build.yml): the release's checks (a Poetry project
     # with a fresh lock), the virtualenv's build, the services' programs in it.
-    found["check_and_build"] = bool(missing or found["check_lock"] or build or found["check_program"])
+    found["check_and_build"] = bool(missing or found["check_lock"] or build)
     return _with_preparation(settings, found)
 
 

@@ -6,7 +6,8 @@ distributions named in `remove` (every file its RECORD lists), then installs the
 unpacked in `wheelhouse` (lockstep.poetry.wheelhouse: the wheels and wheelhouse.json, which
 gives each file's sha256 from the lock), and removes that directory. With `make_with`, the
 virtualenv is made first with that Python when it is not there yet; with `ready`, the record
-that marks it ready is written last, once everything is installed.
+that marks it ready is written last, once everything is installed and the virtualenv provides
+the services' `programs` (in its bin; a virtualenv that lacks one is not marked ready).
 
 Every wheel's sha256 is checked against the lock's before anything is installed. A wheel is
 installed as the binary distribution format says (the PyPA's specification, as pip and Poetry's
@@ -48,6 +49,8 @@ ARGUMENT_SPEC = {
     # {path, content}: the record of what the virtualenv was built from (the app role's plan
     # gives both), written as JSON once it is ready.
     "ready": {"type": "dict"},
+    # The services' programs, which the virtualenv must provide before it is marked ready.
+    "programs": {"type": "list", "elements": "str", "default": []},
 }
 # Changes the virtualenv: not run in check mode.
 RUNS_IN_CHECK_MODE = False
@@ -198,7 +201,7 @@ def install(venv, wheel_path, compile_modules, bytecode=None):
         written.append((path, record_hash(data), str(len(data))))
     modules = [path for path, _hash, _size in written
                if compile_modules and path.endswith(".py") and os.path.commonpath([path, venv.site]) == venv.site]
-    if bytecode:
+    if bytecode and modules:
         compiled = place_bytecode(venv, modules, bytecode)
     else:
         compiled = [pyc for path in modules for pyc in compile_module(path)]
@@ -314,6 +317,11 @@ def main(args):
             if answer["installed"] and args["compile"]:
                 answer["bytecode_from"] = "the builder" if bytecode else "this host"
             shutil.rmtree(args["wheelhouse"], ignore_errors=True)
+        missing = [name for name in args["programs"] if not os.path.exists(os.path.join(venv.root, "bin", name))]
+        if missing:
+            raise Refused("the services run %s, which it does not provide (is the package that provides %s a "
+                          "dependency in the groups installed?); it was not marked ready"
+                          % (", ".join(missing), "it" if len(missing) == 1 else "them"))
         if args["ready"]:
             answer["marked_ready"] = write_ready(args["ready"]["path"], args["ready"]["content"])
     except (Refused, WheelFormatError, OSError, ValueError, KeyError, zipfile.BadZipFile, configparser.Error) as error:

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import re
 import sys
 import tarfile
 import zipfile
@@ -206,3 +207,37 @@ def test_build_compiles_the_modules_site_packages_gets_once(tmp_path):
     # Checked hash-based (PEP 552): the flags say so, and the hash is the source's.
     assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b11
     assert pyc[8:16] == importlib.util.source_hash(b"VALUE = 1\n")
+
+
+def test_build_compiles_each_wheel_beside_the_downloads(tmp_path):
+    # More wheels than compilers, and one with no module at all, which gets no bytecode.
+    wheels = {"demo%d-1.0-py3-none-any.whl" % number: wheel_bytes({"demo%d/__init__.py" % number: "VALUE = %d\n" % number})
+              for number in range(6)}
+    wheels["data-1.0-py3-none-any.whl"] = wheel_bytes({"demo-1.0.data/data/share/demo.txt": "text\n"})
+    chosen = [{"name": name.split("-")[0], "version": "1.0", "file": name, "sha256": hashlib.sha256(wheel).hexdigest(),
+               "source": None} for name, wheel in sorted(wheels.items())]
+    archive = str(tmp_path / "key.tar")
+    build(chosen, lambda source: FakeIndex(wheels), archive, {"lock_sha256": "x"}, python=sys.executable)
+    with tarfile.open(archive) as tar:
+        assert sorted(member for member in tar.getnames() if member.startswith(BYTECODE + "/")) == [
+            "%s/demo%d-1.0-py3-none-any.whl.zip" % (BYTECODE, number) for number in range(6)]
+        for number in range(6):
+            with zipfile.ZipFile(tar.extractfile("%s/demo%d-1.0-py3-none-any.whl.zip" % (BYTECODE, number))) as zipped:
+                assert zipped.namelist() == ["demo%d/__pycache__/__init__.%s.pyc" % (number, sys.implementation.cache_tag)]
+    # Nothing is left of the scratch space.
+    assert [path.name for path in tmp_path.iterdir()] == ["key.tar"]
+
+
+@pytest.mark.parametrize("python, said", [
+    ("/nonexistent/python3", "cannot run /nonexistent/python3 to compile the modules"),
+    # A program that ends at once, as a Python that crashed would.
+    ("/bin/true", "/bin/true could not compile the modules of demo0-1.0-py3-none-any.whl (exit status 0)"),
+])
+def test_build_fails_when_the_modules_cannot_be_compiled(tmp_path, python, said):
+    wheels = {"demo0-1.0-py3-none-any.whl": wheel_bytes({"demo0/__init__.py": "VALUE = 0\n"})}
+    chosen = [{"name": "demo0", "version": "1.0", "file": name, "sha256": hashlib.sha256(wheel).hexdigest(),
+               "source": None} for name, wheel in wheels.items()]
+    with pytest.raises(WheelhouseError, match=re.escape(said)):
+        build(chosen, lambda source: FakeIndex(wheels), str(tmp_path / "key.tar"), {}, python=python)
+    assert not (tmp_path / "key.tar").exists()
+    assert [path.name for path in tmp_path.iterdir()] == []

@@ -33,6 +33,7 @@ def settings(**changes):
         "pre_switch_commands": [], "hooks": {}, "services": {}, "listen": "", "handover": "restart", "shared_files": [],
         "break_lock": False, "verify": False, "compile": True,
         "build_on": "host", "build_cache": "/cache", "controller_cache": "/controller-cache",
+        "source_path": "/home/me/shopfront",
     }
     found.update(changes)
     return found
@@ -112,7 +113,7 @@ def test_fresh_host():
     assert found["venv"]["dir"] == "/srv/shopfront/venvs/" + key()
     assert found["venv"]["record_path"] == "/srv/shopfront/venvs/%s/.lockstep-virtualenv.json" % key()
     assert found["venv"]["record"] == record()
-    assert found["stage"] and found["check_lock"] and found["check_program"]
+    assert found["stage"] and found["check_lock"] and found["run_poetry"]
     assert found["files_to_write"] == ["env", "shopfront.service"]
     assert found["links"] == [
         {"path": "/srv/shopfront/releases/r1/.venv", "target": "../../venvs/" + key(), "previous": None},
@@ -178,7 +179,7 @@ def test_code_only_release_reuses_the_virtualenv_and_skips_the_lock_check():
     # A ready virtualenv was built from this very pyproject.toml and poetry.lock; the inspection
     # looked up the service's program in it.
     assert not found["check_lock"]
-    assert not found["check_program"]
+    assert not found["run_poetry"]
     assert [link["path"] for link in found["links"]] == ["/srv/shopfront/releases/r2/.venv", "/srv/shopfront/current"]
     assert found["links"][1]["previous"] == "releases/r1"
     assert found["files_to_write"] == [] and found["restart"]
@@ -227,8 +228,11 @@ DEBIAN_12 = {"free_threaded": False, "glibc": "2.36", "marker_environment": {
 def test_builder_takes_the_wheels_before_the_deploy_for_a_virtualenv_to_build():
     found = plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK), build_on="controller")
     assert found["wheelhouse"] is not None and found["prepare"] and not found["check_venv"]
+    # The hosts have no Poetry: the builder reads the lock as it is.
+    assert found["venv"]["build"] and not found["run_poetry"] and not found["check_lock"]
     # The host builds its own with Poetry: nothing to take.
-    assert not plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))["prepare"]
+    each_host = plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))
+    assert not each_host["prepare"] and each_host["run_poetry"]
 
 
 def test_a_new_host_is_laid_out_before_the_deploy():
@@ -254,7 +258,8 @@ def test_program_missing_from_a_ready_virtualenv_fails_before_anything_changes(s
     # Nothing is looked up where nothing switches, or in a virtualenv still to build.
     host["current_release"] = "r1"
     assert plan(host, release("r1"))["idle"]
-    assert plan(host, release("r3", lock=NEW_LOCK))["check_program"]
+    # A new one is checked by the task that marks it ready (the helper venv_packages).
+    assert plan(host, release("r3", lock=NEW_LOCK))["venv"]["build"]
 
 
 def test_code_only_release_with_a_changed_pyproject_checks_the_lock():
@@ -352,7 +357,7 @@ def test_check_mode_on_a_new_host():
     # systemd cannot answer for a unit that check mode did not write; the new virtualenv does not
     # exist to be checked.
     assert found["service"]["manage"] is False and found["service"]["units"] == []
-    assert found["venv"]["build"] and not found["check_program"]
+    assert found["venv"]["build"] and found["run_poetry"]
     assert found["activate"] and not found["idle"]
 
 
@@ -531,7 +536,7 @@ def test_rollback_to_previous_takes_the_release_switched_to_before_the_current_o
     assert found["venv"]["key"] == key("5" * 40)
     assert found["links"] == [{"path": "/srv/shopfront/current", "target": "releases/r2", "previous": "releases/r3"}]
     # Its virtualenv is ready: the inspection looked up the programs in it.
-    assert found["restart"] and found["activate"] and not found["check_program"]
+    assert found["restart"] and found["activate"] and not found["run_poetry"]
     # A release the host kept is never removed when the rollback to it fails.
     assert found["remove_if_activation_fails"] == [] and found["mark_failed"] is None
     assert found["prune"] == []
@@ -694,7 +699,7 @@ def test_services_on_a_fresh_host():
     host = new_host(units={}, files={"env": None, "units": {}, "unit_manifest": None, "restart_marker": False})
     found = services_plan(host, release("r1"))
     assert found["files_to_write"] == ["env"] + SERVICE_UNITS
-    assert found["programs"] == ["gunicorn", "python", "shopfront-cleanup"] and found["check_program"]
+    assert found["programs"] == ["gunicorn", "python", "shopfront-cleanup"] and found["run_poetry"]
     # Sockets before their services; the job is left to its timer.
     assert found["service"]["units"] == [
         {"unit": "shopfront-cleanup.timer", "state": "restarted", "enabled": True},
@@ -1017,3 +1022,13 @@ def test_only_the_controller_compiles_for_the_hosts(builder, compile_modules, by
     found = _app_plan.wheelhouse(settings(build_on=builder, compile=compile_modules), "py3.11-key",
                                  {"python_version": "3.11"}, app_layout("/srv/shopfront", "shopfront"))
     assert found["bytecode"] is bytecode
+
+
+def test_wheelhouse_says_what_to_build_it_from():
+    """The builder takes each kind of host's wheels from that kind's own plan (tasks/build.yml
+    takes them once for the hosts of a play batch)."""
+    found = _app_plan.wheelhouse(settings(build_on="controller", only=[], without=["dev"], extras=["redis"]),
+                                 "py3.11-key", {"python_version": "3.11"}, app_layout("/srv/shopfront", "shopfront"))
+    assert found["source"] == "/home/me/shopfront"
+    assert found["selection"] == {"only": [], "with_groups": [], "without_groups": ["dev"], "extras": ["redis"],
+                                  "all_extras": False}

@@ -77,8 +77,8 @@ def test_module_utils_travel_with_the_helper_that_imports_them():
     assert "%s._poetry_module" % _helper.MODULE_UTILS not in shipped
     assert program.endswith("\n") and "\nrun({" in program
     # A helper without them runs as it is.
-    with open(_helper.helper_path("release_lock")) as handle:
-        assert _helper.helper_program(_helper.helper_path("release_lock")) == handle.read()
+    with open(_helper.helper_path("end_deploy")) as handle:
+        assert _helper.helper_program(_helper.helper_path("end_deploy")) == handle.read()
 
 
 def test_module_utils_that_import_ansible_cannot_travel(tmp_path):
@@ -101,10 +101,10 @@ class PipeliningAction:
 
 def test_arguments_travel_inside_the_program_never_on_the_command_line(tmp_path):
     secret = str(tmp_path / "DATABASE_URL=postgres:app:s3cret@db")
-    command, program = _helper.helper_command(PipeliningAction(), sys.executable, _helper.helper_path("release_lock"),
-                                              {"path": secret, "token": "t"})
+    command, program = _helper.helper_command(PipeliningAction(), sys.executable, _helper.helper_path("end_deploy"),
+                                              {"scratch": None, "lock": secret, "token": "t"})
     assert command == "%s -I -S -" % sys.executable
     # The helper got them all the same: it read the lock file named, which is not there.
     answer = subprocess.run(command.split(), input=program, stdout=subprocess.PIPE, check=True).stdout
     assert json.loads(answer) == {"changed": False, "released": False}
-    assert program.decode().split("\n", 1)[1] == _helper.helper_program(_helper.helper_path("release_lock"))
+    assert program.decode().split("\n", 1)[1] == _helper.helper_program(_helper.helper_path("end_deploy"))

@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.lockstep.poetry.plugins.module_utils import _verify
 from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import BYTECODE, MANIFEST
-from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import compile_bytecode, extract_modules
+from ansible_collections.lockstep.poetry.plugins.module_utils._wheelhouse import Compilers, extract_modules
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import app_layout
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import helper_path, program_with_arguments
 
@@ -250,16 +250,36 @@ def test_inspect_makes_scratch_space_only_when_asked(tmp_path):
         os.rmdir(scratch)
 
 
-def test_release_lock_only_the_runs_own(tmp_path):
+def end_deploy(**args):
+    """The helper end_deploy with its arguments as the action fills them in."""
+    return run_helper("end_deploy", dict({"scratch": None, "lock": None, "token": None}, **args))
+
+
+def test_end_deploy_releases_only_the_runs_own_lock(tmp_path):
     lock = tmp_path / "app.lock"
     lock.write_text(json.dumps({"token": "other"}))
-    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {
-        "changed": False, "released": False, "holder": {"token": "other"}}
+    assert end_deploy(lock=str(lock), token="mine") == {"changed": False, "released": False,
+                                                        "holder": {"token": "other"}}
     assert lock.exists()
     lock.write_text(json.dumps({"token": "mine"}))
-    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": True, "released": True}
+    assert end_deploy(lock=str(lock), token="mine") == {"changed": True, "released": True}
     assert not lock.exists()
-    assert run_helper("release_lock", {"path": str(lock), "token": "mine"}) == {"changed": False, "released": False}
+    assert end_deploy(lock=str(lock), token="mine") == {"changed": False, "released": False}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_end_deploy_removes_the_scratch_space(tmp_path, check_mode):
+    # Check mode unpacks a release there, and takes no lock.
+    scratch = tmp_path / "shopfront-deploy.x1"
+    (scratch / "r1" / "pkg").mkdir(parents=True)
+    (scratch / "r1" / "pkg" / "module.py").write_text("VALUE = 1\n")
+    lock = tmp_path / "app.lock"
+    lock.write_text(json.dumps({"token": "mine"}))
+    found = end_deploy(scratch=str(scratch), lock=None if check_mode else str(lock), token=None if check_mode else "mine",
+                       _check_mode=check_mode)
+    assert not scratch.exists() and found["released"] is not check_mode and lock.exists() is check_mode
+    # Gone already (a run killed after it): nothing to do.
+    assert end_deploy(scratch=str(scratch)) == {"changed": False, "released": False}
 
 
 def make_directories(paths, **args):
@@ -333,7 +353,7 @@ def small_wheel(directory, name="lockstep_tiny", version="1.0", extra_files=None
 def venv_packages(venv, **args):
     """The helper venv_packages with its arguments as the action fills them in."""
     return run_helper("venv_packages", dict({"venv": str(venv), "make_with": None, "wheelhouse": None, "remove": [],
-                                             "compile": True, "ready": None}, **args))
+                                             "compile": True, "ready": None, "programs": []}, **args))
 
 
 def wheelhouse_of(directory, *packages):
@@ -370,8 +390,9 @@ def wheelhouse_with_bytecode(directory, magic):
     bytecode this Python compiled on a builder (lockstep.poetry.wheelhouse's compile); its
     manifest says it was compiled for magic."""
     tiny = small_wheel(directory, extra_files={"lockstep_tiny_old.py": "print 'for Python 2'\n"})
-    extract_modules(tiny["file"], str(directory / tiny["file"]), str(directory / BYTECODE))
-    compile_bytecode(sys.executable, str(directory / BYTECODE))
+    compilers = Compilers(sys.executable)
+    compilers.compile(extract_modules(tiny["file"], str(directory / tiny["file"]), str(directory / BYTECODE)))
+    assert compilers.close() is None
     (directory / MANIFEST).write_text(json.dumps({
         "packages": [tiny], "bytecode": {"cache_tag": sys.implementation.cache_tag, "magic": magic}}))
     return tiny
@@ -439,6 +460,26 @@ def test_venv_packages_marks_ready_a_virtualenv_poetry_built(tmp_path):
     assert json.loads((venv / ".lockstep-virtualenv.json").read_text()) == ready["content"]
     assert venv_packages(venv, ready=ready) == {"changed": False, "made_venv": False, "removed": [], "installed": [],
                                                 "marked_ready": False, "bytecode_from": None}
+
+
+@pytest.mark.parametrize("programs, missing", [
+    ([], None),
+    (["python", "tiny-cli"], None),
+    (["python", "gunicorn"], "the services run gunicorn, which it does not provide (is the package that provides it"),
+    (["gunicorn", "celery"], "the services run gunicorn, celery, which it does not provide (is the package that "
+                             "provides them"),
+])
+def test_venv_packages_marks_ready_only_a_virtualenv_that_provides_the_programs(tmp_path, programs, missing):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "bin" / "tiny-cli").write_text("#!/bin/sh\n")
+    ready = {"path": str(venv / ".lockstep-virtualenv.json"), "content": {"lock_sha1": "ab12", "built_on": "host"}}
+    found = venv_packages(venv, ready=ready, programs=programs)
+    if missing:
+        assert found["failed"] and missing in found["msg"] and found["msg"].startswith(str(venv) + ": ")
+        assert not found["marked_ready"] and not (venv / ".lockstep-virtualenv.json").exists()
+    else:
+        assert found["marked_ready"] and "failed" not in found
 
 
 def test_venv_packages_does_not_mark_ready_what_it_did_not_install(tmp_path):
