@@ -2,11 +2,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Files replaced whole, the one way the collection writes a record that others read (a virtualenv's
 stamp and ready mark, the record of a switch, a deploy lock taken over), in modules and in the
-host helpers (plugin_utils/_helper.py sends this file with a helper that imports it).
+host helpers (plugin_utils/_helper.py sends this file with a helper that imports it); and the ids
+of the accounts that the helpers give files and directories to.
 Private to this collection: no compatibility promise."""
 
+import grp
 import os
+import pwd
 import tempfile
+
+
+def account_ids(owner, group):
+    """(uid, gid) of the user owner and the group group on this host, None for one it does not have."""
+    def found(lookup, name):
+        try:
+            return lookup(name)[2]
+        except KeyError:
+            return None
+    return found(pwd.getpwnam, owner), found(grp.getgrnam, group)
 
 
 def replace_file(path, text, mode=0o644, owner=None):

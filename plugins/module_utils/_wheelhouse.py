@@ -18,9 +18,9 @@ Private to this collection: no compatibility promise.
 
 import json
 import os
+import queue
 import shutil
 import subprocess
-import queue
 import tarfile
 import tempfile
 import threading
@@ -251,10 +251,10 @@ DOWNLOADS = 8
 def build(chosen, open_index, archive, manifest, python=None):
     """Downloads each chosen file from its index (open_index(source) returns an Index, asked once
     for each index), several at once, checks its sha256 against the lock's, compiles the modules
-    with python when one is given (Compilers, beside the downloads), and packs the wheels, the bytecode, the
-    requirements file and the manifest into archive (a tar file, written in one rename). Raises
-    WheelhouseError on a file whose hash the lock does not have (the first in the lock's order),
-    before anything is compiled or packed."""
+    with python when one is given (Compilers, beside the downloads), and packs the wheels, the
+    bytecode, the requirements file and the manifest into archive (a tar file, written in one
+    rename). Raises WheelhouseError on a file whose hash the lock does not have (the first in the
+    lock's order), before anything is packed."""
     # One Index for each package index, before the downloads start: an Index makes its TLS context
     # once, for all the files it serves.
     indexes = {}

@@ -7,12 +7,12 @@ for; a link to a directory is followed, a file where a directory belongs fails. 
 directories changed (in check mode: to change; an owner or group the host does not know yet, as
 before the role makes the account, counts as a change)."""
 import base64
-import grp
 import json
 import os
-import pwd
 import stat
 import sys
+
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids
 
 ARGUMENT_SPEC = {
     "paths": {"type": "list", "elements": "str", "required": True},
@@ -23,14 +23,6 @@ ARGUMENT_SPEC = {
 }
 # It predicts in check mode.
 RUNS_IN_CHECK_MODE = True
-
-
-def account_id(lookup, name):
-    """The uid or gid of name (lookup: pwd.getpwnam or grp.getgrnam); None when the host has none."""
-    try:
-        return lookup(name)[2]
-    except KeyError:
-        return None
 
 
 def to_make(path, made):
@@ -46,7 +38,7 @@ def to_make(path, made):
 def main(args):
     check_mode = args.get("_check_mode", False)
     mode = int(args["mode"], 8)
-    uid, gid = account_id(pwd.getpwnam, args["owner"]), account_id(grp.getgrnam, args["group"])
+    uid, gid = account_ids(args["owner"], args["group"])
     changed = []
     try:
         if not check_mode and (uid is None or gid is None):

@@ -6,14 +6,12 @@ the old content or the new. The app role writes the service's environment file w
 content may hold secrets: like every helper's arguments they travel inside the program, never
 on a command line, and the answer never holds the content. Predicts in check mode."""
 import base64
-import grp
 import json
 import os
-import pwd
 import stat
 import sys
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, replace_file
 
 ARGUMENT_SPEC = {
     "path": {"type": "str", "required": True},
@@ -39,9 +37,8 @@ def is_as_asked(path, content, uid, gid, mode):
 
 def main(args):
     check_mode = args.get("_check_mode", False)
-    try:
-        uid, gid = pwd.getpwnam(args["owner"]).pw_uid, grp.getgrnam(args["group"]).gr_gid
-    except KeyError:
+    uid, gid = account_ids(args["owner"], args["group"])
+    if uid is None or gid is None:
         if check_mode:  # the account comes with the deploy (the role makes it first)
             return {"changed": True}
         return {"changed": False, "failed": True, "msg": "Could not write %s: the host has no user %s or no group %s"

@@ -1,11 +1,13 @@
 # Copyright: lockstep.poetry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+import grp
 import os
+import pwd
 import stat
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, replace_file
 
 
 def test_replace_file_writes_the_whole_text_with_its_mode(tmp_path):
@@ -26,3 +28,10 @@ def test_replace_file_that_fails_leaves_the_old_file_and_nothing_beside_it(tmp_p
         replace_file(str(path), b"not text")
     assert path.read_text() == "old"
     assert os.listdir(str(tmp_path)) == ["record.json"]
+
+
+def test_account_ids_of_the_accounts_the_host_has():
+    user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    assert account_ids(user, group) == (os.getuid(), os.getgid())
+    assert account_ids("lockstep-no-such-user", group) == (None, os.getgid())
+    assert account_ids(user, "lockstep-no-such-group") == (os.getuid(), None)
