@@ -23,8 +23,11 @@ times, each with a release of its own; no-change three times) and the least time
 counts, as timeit does: what a machine busy with something else adds is noise, not cost.
 Prints both and the ratios code-only/fresh (target at most 0.15) and
 no-change/fresh (target at most 0.10) for each, measured in this run, and exits 1 when a
-target is missed. Also prints what ansible-playbook costs with a play of one task, which every
-wall clock time includes and no role can reduce. Everything is removed afterwards, the index stopped, unless --keep.
+target is missed. The targets are judged on the wall clock: a deploy as a user waits for it, one
+ansible-playbook run with its start-up. The ratios of the role's own time are printed beside
+them, not judged: they show what the role costs without that start-up. Also prints what
+ansible-playbook costs with a play of one task, which every wall clock time includes and no role
+can reduce. Everything is removed afterwards, the index stopped, unless --keep.
 
 --profile times every task (the ansible.posix.profile_tasks callback, in each step's log, kept
 with --keep). It is off by default: the callback itself adds a sixth of a second or more to every
@@ -184,13 +187,19 @@ def main():
     print("ansible-playbook alone (a play with one task): %.1f s, %.3f of the fresh deploy's wall clock"
           % (start, start / times["fresh"][0]))
     for step, target in TARGETS.items():
-        for index, measure in enumerate(("wall clock", "the role")):
-            ratio = times[step][index] / times["fresh"][index]
-            print("%-9s / fresh: %6.3f  %-10s (target <= %.2f)%s" % (
-                step, ratio, measure, target, "" if ratio <= target else "  MISSED"))
-            if ratio > target:
-                missed.append(step)
+        if not judge("%-9s / fresh:" % step, times[step], times["fresh"], target):
+            missed.append(step)
     sys.exit(1 if missed else 0)
+
+
+def judge(name, measured, base, target):
+    """Prints, after name, the ratios of measured to base (each a pair: wall clock, the role's own
+    time), the wall clock's judged against target, the role's not (see the module's docstring);
+    returns whether the target is met. bench/fleet.py and bench/services.py judge with it too."""
+    wall, role = (measured[index] / base[index] for index in (0, 1))
+    print("%s %6.3f  wall clock (target <= %.2f)%s" % (name, wall, target, "" if wall <= target else "  MISSED"))
+    print("%s %6.3f  the role   (not judged)" % (name, role))
+    return wall <= target
 
 
 if __name__ == "__main__":

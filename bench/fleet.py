@@ -23,7 +23,8 @@ index sits behind a counting proxy in this process (the lock names the proxy's a
 counts the requests each run sends to the index and the bytes of their answers. Prints the times,
 the index's load and the ratios build once / each host on four hosts (target at most 0.5) and no
 change on four hosts / on one (target at most 2.0, in each mode), all measured in this run, and
-exits 1 when a target is missed. Everything is removed afterwards, the index stopped, unless
+exits 1 when a target is missed. As in bench/deploy.py, the targets are judged on the wall clock
+and the ratios of the role's own time are printed beside them. Everything is removed afterwards, the index stopped, unless
 --keep.
 """
 
@@ -128,15 +129,6 @@ def least(runs):
     return tuple(min(column) for column in zip(*runs))
 
 
-def judge(name, measured, base, target, missed):
-    for index, measure in enumerate(("wall clock", "the role")):
-        ratio = measured[index] / base[index]
-        print("%-40s %6.3f  %-10s (target <= %.2f)%s" % (
-            name, ratio, measure, target, "" if ratio <= target else "  MISSED"))
-        if ratio > target:
-            missed.append(name)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the deployed hosts and the index")
@@ -230,14 +222,18 @@ def main():
         requests, size = load[("fresh", mode, fleet)][-1]
         print("fresh on %d hosts, %-28s %6.1f s wall clock, %6.1f s in the role; the index: %d requests, %.1f MB"
               % ((fleet, words) + least(runs[("fresh", mode, fleet)]) + (requests, size / 1e6)))
-    judge("build once / each host (fresh, 4 hosts)", least(runs[("fresh", "controller", fleet)]),
-          least(runs[("fresh", "host", fleet)]), TARGETS["build once / each host (fresh, 4 hosts)"], missed)
+    name = "build once / each host (fresh, 4 hosts)"
+    if not bench.judge("%-40s" % name, least(runs[("fresh", "controller", fleet)]), least(runs[("fresh", "host", fleet)]),
+                       TARGETS[name]):
+        missed.append(name)
     for mode in MODES:
         one, four = least(runs[("no-change", mode, 1)]), least(runs[("no-change", mode, fleet)])
         print("no change, built on %-10s 1 host %.1f s, %d hosts %.1f s wall clock (the role: %.1f s, %.1f s); "
               "the index: %d requests" % (mode, one[0], fleet, four[0], one[1], four[1],
                                           sum(requests for requests, _size in load[("no-change", mode, fleet)])))
-        judge("4 hosts / 1 host (no change, %s)" % mode, four, one, TARGETS["4 hosts / 1 host (no change)"], missed)
+        name = "4 hosts / 1 host (no change, %s)" % mode
+        if not bench.judge("%-40s" % name, four, one, TARGETS["4 hosts / 1 host (no change)"]):
+            missed.append(name)
     one, four = min(verify[HOSTS[0]]), min(verify["fleet"])
     print("verify playbook: 1 host %.1f s, %d hosts %.1f s wall clock (%.2f s for each host beyond the first)"
           % (one, fleet, four, (four - one) / (fleet - 1)))
