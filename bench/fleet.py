@@ -24,8 +24,8 @@ counts the requests each run sends to the index and the bytes of their answers. 
 the index's load and the ratios build once / each host on four hosts (target at most 0.5) and no
 change on four hosts / on one (target at most 2.0, in each mode), all measured in this run, and
 exits 1 when a target is missed. As in bench/deploy.py, the targets are judged on the wall clock
-and the ratios of the role's own time are printed beside them. Everything is removed afterwards, the index stopped, unless
---keep.
+and the ratios of the role's own time are printed beside them. Everything is removed afterwards,
+the index stopped, unless --keep.
 """
 
 import argparse

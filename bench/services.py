@@ -19,8 +19,7 @@ host, and an empty cache of packed releases on the controller. Before a release 
 traffic, the role checks web's /health. Prints each step's least times, each line's ratios to
 its own fresh deploy (with bench/deploy.py's targets, judged on the wall clock) and the ratios
 three services / one service for code-only and no-change deploys; exits 1 when a target is
-missed. The container is
-removed and the index stopped afterwards, unless --keep.
+missed. The container is removed and the index stopped afterwards, unless --keep.
 """
 
 import argparse

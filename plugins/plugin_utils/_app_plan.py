@@ -21,7 +21,6 @@ import hashlib
 import json
 import posixpath
 import re
-from shlex import quote as shlex_quote
 
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
@@ -33,6 +32,7 @@ except ImportError:  # ansible-core depends on packaging; ansible-test's import 
     Version = None
 
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import text_digest
+from ansible_collections.lockstep.poetry.plugins.module_utils._programs import missing_programs_message
 from ansible_collections.lockstep.poetry.plugins.plugin_utils import _app_handover, _build_once
 from ansible_collections.lockstep.poetry.plugins.plugin_utils._app_layout import (
     RELEASE_VENV_LINK, app_layout, candidate_venv_target, current_target, shared_target, venv_target)
@@ -54,13 +54,6 @@ _ANY_HOST = ("", "0.0.0.0", "[::]")
 
 class PlanError(Exception):
     """The input does not fit together; the message says how, for the user."""
-
-
-def missing_programs_message(names, key):
-    """The error for services whose programs the virtualenv (key) does not provide."""
-    return ("The services run %s, which the virtualenv %s does not provide (is the package that provides %s a "
-            "dependency in the groups installed?). Nothing was changed." % (
-                ", ".join(shlex_quote(name) for name in names), key, "it" if len(names) == 1 else "them"))
 
 
 def program_of(command):
@@ -951,7 +944,7 @@ def plan(settings, host, release, check_mode, env_content):
     # A release to switch to in a ready virtualenv: the inspection looked up the services' programs.
     missing_programs = (host.get("programs_missing") or {}).get(key) or [] if switch_release and not build else []
     if missing_programs:
-        raise PlanError(missing_programs_message(missing_programs, key))
+        raise PlanError(missing_programs_message(missing_programs, key) + ". Nothing was changed.")
     keep_failed = settings["keep_failed_releases"] and not rollback
     found["hand_scratch"] = found["hand_scratch"] and unpack
     found["layout_needed"] = _layout_needed(found, host)

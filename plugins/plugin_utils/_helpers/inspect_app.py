@@ -20,16 +20,9 @@ import sys
 import sysconfig
 import tempfile
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._programs import missing_programs
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
-
-
-def account(lookup, name):
-    try:
-        lookup(name)
-        return True
-    except KeyError:
-        return False
 
 
 def name_of(lookup, number):
@@ -159,10 +152,11 @@ def main(args):
     service = args["service"] + ".service" if args["service"] else ""
     states = unit_states(unit_files + ([service] if service and service not in unit_files else []))
     venvs = {venv: read_json(os.path.join(venvs_dir, venv, layout["venv_record"])) for venv in subdirectories(venvs_dir)}
+    app_ids = account_ids(args["user"], args["group"])
     return {
         "user": pwd.getpwuid(os.getuid()).pw_name,
-        "app_user_exists": account(pwd.getpwnam, args["user"]),
-        "app_group_exists": account(grp.getgrnam, args["group"]),
+        "app_user_exists": app_ids[0] is not None,
+        "app_group_exists": app_ids[1] is not None,
         "python": sys.executable,
         "python_version": "%d.%d" % sys.version_info[:2],
         "platform": python_platform(args["marker_code"]) if args.get("marker_code") else None,
@@ -173,8 +167,7 @@ def main(args):
         # Virtualenvs marked ready once built, with what they were built from.
         "venvs": venvs,
         # Of the services' programs (programs), those each ready virtualenv lacks in its bin.
-        "programs_missing": {venv: [name for name in args.get("programs") or []
-                                    if not os.path.exists(os.path.join(venvs_dir, venv, "bin", name))]
+        "programs_missing": {venv: missing_programs(os.path.join(venvs_dir, venv), args.get("programs") or [])
                              for venv, record in venvs.items() if record is not None},
         "files": {
             "env": describe(layout["env_file"], checksum=True),

@@ -37,6 +37,7 @@ import zipfile
 from ansible_collections.lockstep.poetry.plugins.module_utils._files import replace_file
 from ansible_collections.lockstep.poetry.plugins.module_utils._hashing import file_digest
 from ansible_collections.lockstep.poetry.plugins.module_utils._names import canonical_name
+from ansible_collections.lockstep.poetry.plugins.module_utils._programs import missing_programs, missing_programs_message
 from ansible_collections.lockstep.poetry.plugins.module_utils._wheel_files import (
     BYTECODE, MANIFEST, WheelFormatError, destination, dist_info_dir)
 
@@ -317,11 +318,9 @@ def main(args):
             if answer["installed"] and args["compile"]:
                 answer["bytecode_from"] = "the builder" if bytecode else "this host"
             shutil.rmtree(args["wheelhouse"], ignore_errors=True)
-        missing = [name for name in args["programs"] if not os.path.exists(os.path.join(venv.root, "bin", name))]
+        missing = missing_programs(venv.root, args["programs"])
         if missing:
-            raise Refused("the services run %s, which it does not provide (is the package that provides %s a "
-                          "dependency in the groups installed?); it was not marked ready"
-                          % (", ".join(missing), "it" if len(missing) == 1 else "them"))
+            raise Refused(missing_programs_message(missing, os.path.basename(venv.root)) + "; it was not marked ready")
         if args["ready"]:
             answer["marked_ready"] = write_ready(args["ready"]["path"], args["ready"]["content"])
     except (Refused, WheelFormatError, OSError, ValueError, KeyError, zipfile.BadZipFile, configparser.Error) as error:

@@ -465,9 +465,11 @@ def test_venv_packages_marks_ready_a_virtualenv_poetry_built(tmp_path):
 @pytest.mark.parametrize("programs, missing", [
     ([], None),
     (["python", "tiny-cli"], None),
-    (["python", "gunicorn"], "the services run gunicorn, which it does not provide (is the package that provides it"),
-    (["gunicorn", "celery"], "the services run gunicorn, celery, which it does not provide (is the package that "
-                             "provides them"),
+    (["python", "gunicorn"], "The services run gunicorn, which the virtualenv venv does not provide (is the package "
+                             "that provides it a dependency in the groups installed?); it was not marked ready"),
+    (["gunicorn", "celery"], "The services run gunicorn, celery, which the virtualenv venv does not provide (is the "
+                             "package that provides them a dependency in the groups installed?); it was not marked "
+                             "ready"),
 ])
 def test_venv_packages_marks_ready_only_a_virtualenv_that_provides_the_programs(tmp_path, programs, missing):
     venv = tmp_path / "venv"
