@@ -147,7 +147,8 @@ class ActionModule(ActionBase):
             result.update(changed=False, check_mode=check_mode, diff_mode=bool(self._task.diff), host=host,
                           release=release)
             if settings:
-                result["plan"] = _app_plan.plan(settings, host, release, check_mode, settings["env_content"])
+                result["plan"] = _app_plan.plan(settings, host, release, check_mode, settings["env_content"],
+                                                bool(self._task.diff))
                 if args["locks"] and result["plan"]["deployment"]:
                     self._compare_locks(result, args["locks"])
         except _app_plan.PlanError as error:

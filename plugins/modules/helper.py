@@ -36,9 +36,12 @@ options:
         and gives them their owner, group and mode (it predicts in check mode). V(write_file)
         writes one file whole, atomically, with its owner, group and mode, when it is not as
         asked (it predicts in check mode); the app role writes the service's environment with it.
+        V(remove_paths) removes paths as M(ansible.builtin.file) with O(ansible.builtin.file#module:state=absent)
+        removes each, all in one task (it predicts in check mode).
     type: str
     required: true
-    choices: [inspect_poetry, switch_links, run_command, end_deploy, venv_packages, make_directories, write_file]
+    choices: [inspect_poetry, switch_links, run_command, end_deploy, venv_packages, make_directories, write_file,
+              remove_paths]
   python:
     description: The Python on the host that runs the helper.
     type: str
@@ -56,14 +59,14 @@ attributes:
   check_mode:
     support: full
     details: >-
-      V(inspect_poetry) only reads, V(switch_links), V(make_directories) and V(write_file) predict,
-      V(run_command) and V(venv_packages) are skipped.
+      V(inspect_poetry) only reads, V(switch_links), V(make_directories), V(write_file) and
+      V(remove_paths) predict, V(run_command) and V(venv_packages) are skipped.
   diff_mode:
     support: none
   idempotent:
     description: >-
-      V(switch_links), V(make_directories), V(write_file) and V(venv_packages) leave alone what is as
-      asked; V(run_command) always reports a change.
+      V(switch_links), V(make_directories), V(write_file), V(remove_paths) and V(venv_packages) leave
+      alone what is as asked; V(run_command) always reports a change.
     support: partial
 seealso:
   - module: lockstep.poetry.app_inspect
@@ -94,6 +97,11 @@ links_changed:
   elements: str
 directories_changed:
   description: V(make_directories) only. The directories it made or changed, or would in check mode.
+  returned: always
+  type: list
+  elements: str
+paths_removed:
+  description: V(remove_paths) only. The paths it removed, or would remove in check mode.
   returned: always
   type: list
   elements: str

@@ -6,9 +6,10 @@
 ``poetry_app_`` prefix), what the host said (``host``, the answer of the helper inspect_app),
 what the source said (``release``: its id, the checksums of its pyproject.toml and poetry.lock
 when known, and the archive to unpack; None for a git source not fetched yet) and whether this
-is a check mode run, and returns one plan: whether the run is idle, what to lay out, whether to
-unpack, the virtualenv's key and whether to build it, the files to write, the links to switch,
-whether to restart, what to prune and the report. It does no I/O.
+is a check mode run (and one with --diff), and returns one plan: whether the run is idle, what
+to lay out, whether to unpack, the virtualenv's key and whether to build it, the files to write,
+the links to switch, whether to restart, what to prune, the report, and ``steps``: which of the
+steps of the role's pipeline run (their ``when:`` read it). It does no I/O.
 
 The action lockstep.poetry.app_inspect calls it after its look at the host, and again, without
 looking at the host, when the run learns what the first plan could not know: a git source's
@@ -804,7 +805,7 @@ def _lock_checked_before(host, checksums):
                for record in host["venvs"].values())
 
 
-def plan(settings, host, release, check_mode, env_content):
+def plan(settings, host, release, check_mode, env_content, diff_mode=False):
     """The plan of one deploy (see the module's docstring). Fields that depend on what is not
     known yet (the release of a git source before its fetch, the virtualenv of a release whose
     lock is only known once unpacked) are None until the plan is asked again."""
@@ -892,7 +893,7 @@ def plan(settings, host, release, check_mode, env_content):
                      service=_service(manages_service, [], False, [], retire), clear_marks=[],
                      remove_if_staging_fails=[], remove_if_activation_fails=[], mark_failed=None, prune=[],
                      deployment=None)
-        return _with_preparation(settings, found)
+        return _with_steps(settings, _with_preparation(settings, found), diff_mode)
 
     release_id = release["id"]
     checksums = release.get("checksums")
@@ -1069,7 +1070,7 @@ def plan(settings, host, release, check_mode, env_content):
     # What follows the unpacking (tasks/stage_build.yml): the release's checks (a Poetry project
     # with a fresh lock), the virtualenv's build, the services' programs in it.
     found["check_and_build"] = bool(missing or found["check_lock"] or build)
-    return _with_preparation(settings, found)
+    return _with_steps(settings, _with_preparation(settings, found), diff_mode)
 
 
 def _with_preparation(settings, found):
@@ -1080,4 +1081,46 @@ def _with_preparation(settings, found):
     recover, or the wheels taken on the builder, wheelhouse)."""
     found["check_venv"] = bool(settings["verify"] and found["venv"] and found["venv"]["check_project"])
     found["prepare"] = bool(found["layout_needed"] or found["recover"] or found["wheelhouse"] or found["check_venv"])
+    return found
+
+
+def _with_steps(settings, found, diff_mode):
+    """The plan with ``steps``: for each step of the role's pipeline that runs only sometimes and
+    has no flag of its own in the plan (prepare, stage, activate, ...), whether it runs. The
+    tasks' ``when:`` read one flag each and decide nothing."""
+    service = found["service"]
+    switch = bool(found["links"])
+    found["steps"] = {
+        # tasks/prepare.yml
+        "recover": found["recover"] is not None,
+        "take_wheels": found["wheelhouse"] is not None,
+        # tasks/layout.yml
+        "make_directories": bool(found["directories"]),
+        # tasks/deploy.yml: a git source names its release once fetched.
+        "fetch": found["release"] is None,
+        # What the release changes in the locked packages: shown in check mode and with --diff.
+        "compare": found["compare_locks"] is not None and (found["check_mode"] or diff_mode),
+        "write_service": bool(found["files_to_write"]) or service["retire"]["record_before"] is not None,
+        # The marks the activation settled, old releases and unused virtualenvs.
+        "clean_up": bool(found["clear_marks"] or found["prune"]),
+        "retire": bool(service["retire"]["units"]),
+        # tasks/stage.yml: an archive or a git commit says what its lock is only once unpacked.
+        "plan_again": found["release"] is not None and found["venv"] is None,
+        # tasks/stage_build.yml
+        "refuse_project": bool(found["release"] and found["release"]["missing"]),
+        "install_wheelhouse": found["wheelhouse"] is not None and not found["check_mode"],
+        # tasks/activate.yml
+        "hooks_before_switch": bool(found["hooks"]["before_switch"]),
+        "daemon_reload": bool(service["daemon_reload"] and service["manage"]),
+        "precheck": found["precheck"] is not None,
+        # tasks/candidates.yml: services of handover proxy hand their traffic to their candidates.
+        "hand_over": found["precheck"] is not None and found["precheck"]["handover"] is not None,
+        "switch": switch,
+        # Something switched or (re)started; check mode starts nothing, so there is nothing to check.
+        "check_health": bool(switch or service["units"]) and not found["check_mode"],
+        "hooks_after_switch": switch and bool(found["hooks"]["after_switch"]) and not found["check_mode"],
+        # tasks/healthcheck.yml
+        "health_url": bool(settings["healthcheck_url"]),
+        "health_command": bool(settings["healthcheck_command"]),
+    }
     return found

@@ -230,9 +230,15 @@ def test_builder_takes_the_wheels_before_the_deploy_for_a_virtualenv_to_build():
     assert found["wheelhouse"] is not None and found["prepare"] and not found["check_venv"]
     # The hosts have no Poetry: the builder reads the lock as it is.
     assert found["venv"]["build"] and not found["run_poetry"] and not found["check_lock"]
+    assert found["steps"]["take_wheels"] and found["steps"]["install_wheelhouse"]
+    # In check mode the builder's step (build.yml) runs too; nothing is installed on the host.
+    checked = plan(deployed_host(platform=DEBIAN_12, scratch=SCRATCH), release("r2", lock=NEW_LOCK), True,
+                   build_on="controller")
+    assert checked["steps"]["take_wheels"] and not checked["steps"]["install_wheelhouse"]
     # The host builds its own with Poetry: nothing to take.
     each_host = plan(deployed_host(platform=DEBIAN_12), release("r2", lock=NEW_LOCK))
     assert not each_host["prepare"] and each_host["run_poetry"]
+    assert not each_host["steps"]["take_wheels"] and not each_host["steps"]["install_wheelhouse"]
 
 
 def test_a_new_host_is_laid_out_before_the_deploy():
@@ -1032,3 +1038,53 @@ def test_wheelhouse_says_what_to_build_it_from():
     assert found["source"] == "/home/me/shopfront"
     assert found["selection"] == {"only": [], "with_groups": [], "without_groups": ["dev"], "extras": ["redis"],
                                   "all_extras": False}
+
+
+def steps_run(found):
+    return sorted(name for name, runs in found["steps"].items() if runs)
+
+
+@pytest.mark.parametrize("situation, found, expected", [
+    ("a new host", lambda: plan(new_host(), release("r1")),
+     # The restart marker that writing the units leaves is cleared once the release passed.
+     ["check_health", "clean_up", "daemon_reload", "health_url", "make_directories", "switch", "write_service"]),
+    ("a new host in check mode", lambda: plan(new_host(scratch=SCRATCH), release("r1"), check_mode=True),
+     # Nothing starts, so nothing is checked; the locks are compared (with none before).
+     ["clean_up", "compare", "health_url", "make_directories", "switch", "write_service"]),
+    ("a git source before its fetch", lambda: plan(new_host(), None, source_type="git"),
+     ["fetch", "health_url", "make_directories", "write_service"]),
+    ("an archive before it is unpacked", lambda: plan(deployed_host(), archive_release()),
+     ["check_health", "health_url", "plan_again", "switch"]),
+    ("a release without a lock", lambda: plan(deployed_host(), release("r3", lock="")),
+     ["check_health", "health_url", "plan_again", "refuse_project", "switch"]),
+    ("a code-only release", lambda: plan(deployed_host(), release("r2")),
+     ["check_health", "health_url", "switch"]),
+    ("a code-only release with hooks", lambda: plan(deployed_host(), release("r2"), hooks={
+        "before_switch": ["app check"], "after_switch": ["app warm"]}),
+     ["check_health", "health_url", "hooks_after_switch", "hooks_before_switch", "switch"]),
+    # The hooks before the switch run as a check mode run of the helper (it skips them).
+    ("a code-only release with hooks, in check mode",
+     lambda: plan(deployed_host(scratch=SCRATCH), release("r2"), True,
+                  hooks={"before_switch": ["app check"], "after_switch": ["app warm"]}),
+     ["compare", "health_url", "hooks_before_switch", "switch"]),
+    ("a code-only release without systemd, checked by a command",
+     lambda: plan(deployed_host(files=dict(deployed_host()["files"], units={}, unit_manifest=[]), units={}), release("r2"),
+                  service_manager="none", healthcheck_url="", healthcheck_command=["python", "-c", "import app"]),
+     ["check_health", "health_command", "switch"]),
+    # The unit the host has runs no more.
+    ("a move to no service manager", lambda: plan(deployed_host(), release("r2"), service_manager="none"),
+     ["check_health", "health_url", "retire", "switch"]),
+    ("the running release again", lambda: plan(deployed_host(), release("r1")), ["health_url"]),
+])
+def test_steps_that_run(situation, found, expected):
+    assert steps_run(found()) == expected, situation
+
+
+def test_locks_are_compared_in_check_mode_and_with_diff():
+    host = deployed_host(scratch=SCRATCH)
+    wanted = settings()
+    assert not plan(host, release("r2"))["steps"]["compare"]
+    assert plan(host, release("r2"), check_mode=True)["steps"]["compare"]
+    assert _app_plan.plan(wanted, host, release("r2"), False, ENV, diff_mode=True)["steps"]["compare"]
+    # Nothing to compare: the release is the current one.
+    assert not _app_plan.plan(wanted, host, release("r1"), False, ENV, diff_mode=True)["steps"]["compare"]

@@ -108,6 +108,7 @@ def test_switch_hands_the_traffic_to_a_candidate_and_back():
     assert precheck["checked_only"] == ["shopfront-web-candidate.service", "shopfront-web-candidate.socket"]
     assert precheck["link"]["links"][0] == ["/srv/shopfront/candidate", "releases/r2"]
     assert precheck["handover"] == HANDOVER
+    assert found["steps"]["precheck"] and found["steps"]["hand_over"]
     # The service itself restarts (while its candidate serves); the proxy and sockets stay up.
     assert found["service"]["units"] == [
         {"unit": "shopfront-api.service", "state": "restarted", "enabled": True},
@@ -135,11 +136,13 @@ def test_restart_without_a_switch_is_handed_over_too():
 
 
 def test_nothing_to_hand_over_in_check_mode_or_before_the_service_runs():
-    assert proxied_plan(proxied_host(scratch=SCRATCH), release("r2"), check_mode=True)["precheck"] is None
+    found = proxied_plan(proxied_host(scratch=SCRATCH), release("r2"), check_mode=True)
+    assert found["precheck"] is None and not found["steps"]["precheck"] and not found["steps"]["hand_over"]
     # Its first start: the sockets and the service start, nothing runs to hand over from.
     running = [name for name in RUNNING if not name.startswith("shopfront-api")]
     found = proxied_plan(proxied_host(running=running), release("r2"))
     assert found["precheck"]["handover"] is None
+    assert found["steps"]["precheck"] and not found["steps"]["hand_over"]
     assert found["service"]["units"][:3] == [
         {"unit": "shopfront-api.socket", "state": "started", "enabled": True},
         {"unit": "shopfront-api-main.socket", "state": "started", "enabled": True},
@@ -246,7 +249,7 @@ def test_nothing_to_recover_while_the_proxy_forwards_to_the_service(live_links):
 def test_killed_handover_is_handed_back_first_even_on_a_run_with_nothing_else_to_do():
     found = proxied_plan(proxied_host(live_links=STRANDED), release("r1"))
     # Nothing else differs: the deploy itself is idle, the way back runs anyway (main.yml).
-    assert found["idle"] and found["prepare"]
+    assert found["idle"] and found["prepare"] and found["steps"]["recover"]
     assert found["recover"] == {
         # Started if the run was killed while it restarted, then checked on its own socket.
         "start": ["shopfront-api.service"],

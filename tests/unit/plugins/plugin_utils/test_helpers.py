@@ -282,6 +282,46 @@ def test_end_deploy_removes_the_scratch_space(tmp_path, check_mode):
     assert end_deploy(scratch=str(scratch)) == {"changed": False, "released": False}
 
 
+def remove_paths(paths, **args):
+    """The helper remove_paths with its arguments as the action fills them in."""
+    return run_helper("remove_paths", dict({"paths": [str(path) for path in paths]}, **args))
+
+
+def test_remove_paths_removes_trees_files_and_links_not_what_they_point_to(tmp_path):
+    release = tmp_path / "releases" / "r1"
+    (release / "pkg").mkdir(parents=True)
+    (release / "pkg" / "module.py").write_text("VALUE = 1\n")
+    marker = tmp_path / ".lockstep-restart"
+    marker.write_text("")
+    kept = tmp_path / "venvs" / "py3.11-kept"
+    kept.mkdir(parents=True)
+    link = tmp_path / "candidate.venv"
+    link.symlink_to(kept)
+    dangling = tmp_path / "candidate"
+    dangling.symlink_to(tmp_path / "releases" / "gone")
+    gone = tmp_path / "releases" / "r0"
+    paths = [release, marker, link, dangling, gone]
+    # Check mode predicts, and removes nothing.
+    predicted = remove_paths(paths, _check_mode=True)
+    assert predicted == {"changed": True, "paths_removed": [str(path) for path in paths[:4]]}
+    assert release.exists() and marker.exists() and os.path.lexists(dangling)
+    assert remove_paths(paths) == predicted
+    assert not any(os.path.lexists(path) for path in paths)
+    # A link goes, what it pointed to stays.
+    assert kept.is_dir()
+    assert remove_paths(paths) == {"changed": False, "paths_removed": []}
+    assert remove_paths([]) == {"changed": False, "paths_removed": []}
+
+
+def test_remove_paths_says_what_it_could_not_remove_and_what_it_did(tmp_path):
+    removed = tmp_path / "marker"
+    removed.write_text("")
+    # A file that nobody may remove, root neither.
+    found = remove_paths([removed, "/proc/version", tmp_path / "after"])
+    assert found["failed"] and found["changed"] and found["paths_removed"] == [str(removed)]
+    assert found["msg"].startswith("Could not remove /proc/version: ")
+
+
 def make_directories(paths, **args):
     """The helper make_directories with its arguments as the action fills them in."""
     return run_helper("make_directories", dict({"paths": [str(path) for path in paths], "owner": USER,
