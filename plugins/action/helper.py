@@ -15,7 +15,7 @@ from ansible_collections.lockstep.poetry.plugins.plugin_utils._helper import Hel
 
 # The helpers a task may name (plugin_utils/_helpers/NAME.py).
 HELPERS = ("inspect_poetry", "switch_links", "run_command", "end_deploy", "venv_packages", "make_directories",
-           "write_file", "remove_paths")
+           "write_file", "remove_paths", "check_url")
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "choices": list(HELPERS)},

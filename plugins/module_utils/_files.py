@@ -3,7 +3,7 @@
 """Files replaced whole, the one way the collection writes a record that others read (a virtualenv's
 stamp and ready mark, the record of a switch, a deploy lock taken over), in modules and in the
 host helpers (plugin_utils/_helper.py sends this file with a helper that imports it); and the ids
-of the accounts that the helpers give files and directories to.
+of the accounts that the helpers give files and directories to (and the words for those missing).
 Private to this collection: no compatibility promise."""
 
 import grp
@@ -20,6 +20,13 @@ def account_ids(owner, group):
         except KeyError:
             return None
     return found(pwd.getpwnam, owner), found(grp.getgrnam, group)
+
+
+def missing_accounts(owner, group, uid, gid):
+    """What account_ids did not find, for a message ("the host has no user app"), '' for nothing."""
+    missing = [("user %s" % owner) if uid is None else None, ("group %s" % group) if gid is None else None]
+    named = " and no ".join(name for name in missing if name)
+    return "the host has no %s" % named if named else ""
 
 
 def replace_file(path, text, mode=0o644, owner=None):

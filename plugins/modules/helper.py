@@ -37,11 +37,14 @@ options:
         writes one file whole, atomically, with its owner, group and mode, when it is not as
         asked (it predicts in check mode); the app role writes the service's environment with it.
         V(remove_paths) removes paths as M(ansible.builtin.file) with O(ansible.builtin.file#module:state=absent)
-        removes each, all in one task (it predicts in check mode).
+        removes each, all in one task (it predicts in check mode). V(check_url) asks a URL with GET
+        from the host, over TCP or through a Unix socket, following redirects and never through a
+        proxy, and fails unless the status is one asked for (skipped in check mode); the app
+        role's health check.
     type: str
     required: true
     choices: [inspect_poetry, switch_links, run_command, end_deploy, venv_packages, make_directories, write_file,
-              remove_paths]
+              remove_paths, check_url]
   python:
     description: The Python on the host that runs the helper.
     type: str
@@ -60,13 +63,13 @@ attributes:
     support: full
     details: >-
       V(inspect_poetry) only reads, V(switch_links), V(make_directories), V(write_file) and
-      V(remove_paths) predict, V(run_command) and V(venv_packages) are skipped.
+      V(remove_paths) predict, V(run_command), V(venv_packages) and V(check_url) are skipped.
   diff_mode:
     support: none
   idempotent:
     description: >-
       V(switch_links), V(make_directories), V(write_file), V(remove_paths) and V(venv_packages) leave
-      alone what is as asked; V(run_command) always reports a change.
+      alone what is as asked; V(check_url) changes nothing; V(run_command) always reports a change.
     support: partial
 seealso:
   - module: lockstep.poetry.app_inspect
@@ -105,6 +108,15 @@ paths_removed:
   returned: always
   type: list
   elements: str
+status:
+  description: V(check_url) only. The HTTP status of the answer, after any redirect.
+  returned: when the URL answered
+  type: int
+  sample: 200
+url:
+  description: V(check_url) only. The URL asked last (after a redirect, where it led).
+  returned: always
+  type: str
 rc:
   description: V(run_command) only. The command's exit code.
   returned: when the command ran

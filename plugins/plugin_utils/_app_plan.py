@@ -189,6 +189,10 @@ def input_problems(settings):
          "poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd."),
         (not (settings["healthcheck_url"] and settings["healthcheck_command"]),
          "Set poetry_app_healthcheck_url or poetry_app_healthcheck_command, not both."),
+        (not settings["healthcheck_url"] or (urlsplit(settings["healthcheck_url"]).scheme in ("http", "https")
+                                             and urlsplit(settings["healthcheck_url"]).hostname),
+         "poetry_app_healthcheck_url must be an http:// or https:// URL with a host, such as "
+         "http://127.0.0.1:8000/health (the host asks it of itself)."),
         (settings["service_manager"] == "systemd" or not settings["healthcheck_url"],
          "With poetry_app_service_manager none nothing serves the application during the deploy: "
          "check its health with poetry_app_healthcheck_command."),

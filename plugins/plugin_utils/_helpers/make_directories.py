@@ -12,7 +12,7 @@ import os
 import stat
 import sys
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, missing_accounts
 
 ARGUMENT_SPEC = {
     "paths": {"type": "list", "elements": "str", "required": True},
@@ -42,7 +42,7 @@ def main(args):
     changed = []
     try:
         if not check_mode and (uid is None or gid is None):
-            raise ValueError("the host has no %s %s" % (("user", args["owner"]) if uid is None else ("group", args["group"])))
+            raise ValueError(missing_accounts(args["owner"], args["group"], uid, gid))
         for path in args["paths"]:
             path = os.path.abspath(path)
             missing = to_make(path, changed)

@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, missing_accounts, replace_file
 
 ARGUMENT_SPEC = {
     "path": {"type": "str", "required": True},
@@ -41,8 +41,8 @@ def main(args):
     if uid is None or gid is None:
         if check_mode:  # the account comes with the deploy (the role makes it first)
             return {"changed": True}
-        return {"changed": False, "failed": True, "msg": "Could not write %s: the host has no user %s or no group %s"
-                % (args["path"], args["owner"], args["group"])}
+        return {"changed": False, "failed": True, "msg": "Could not write %s: %s"
+                % (args["path"], missing_accounts(args["owner"], args["group"], uid, gid))}
     mode = int(args["mode"], 8)
     if is_as_asked(args["path"], args["content"], uid, gid, mode):
         return {"changed": False}

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, replace_file
+from ansible_collections.lockstep.poetry.plugins.module_utils._files import account_ids, missing_accounts, replace_file
 
 
 def test_replace_file_writes_the_whole_text_with_its_mode(tmp_path):
@@ -35,3 +35,13 @@ def test_account_ids_of_the_accounts_the_host_has():
     assert account_ids(user, group) == (os.getuid(), os.getgid())
     assert account_ids("lockstep-no-such-user", group) == (None, os.getgid())
     assert account_ids(user, "lockstep-no-such-group") == (os.getuid(), None)
+
+
+@pytest.mark.parametrize("uid, gid, said", [
+    (0, 0, ""),
+    (None, 0, "the host has no user app"),
+    (0, None, "the host has no group web"),
+    (None, None, "the host has no user app and no group web"),
+])
+def test_missing_accounts_are_named(uid, gid, said):
+    assert missing_accounts("app", "web", uid, gid) == said

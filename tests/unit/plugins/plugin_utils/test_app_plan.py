@@ -494,6 +494,8 @@ def test_unit_is_the_one_the_role_template_wrote(number, command, options):
 @pytest.mark.parametrize("changes, message", [
     ({"command": ""}, "poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd."),
     ({"healthcheck_command": ["true"]}, "Set poetry_app_healthcheck_url or poetry_app_healthcheck_command, not both."),
+    ({"healthcheck_url": "127.0.0.1:8000/health"}, "poetry_app_healthcheck_url must be an http:// or https:// URL"),
+    ({"healthcheck_url": "http:///health"}, "poetry_app_healthcheck_url must be an http:// or https:// URL"),
     ({"service_manager": "none", "command": ""}, "With poetry_app_service_manager none nothing serves"),
     ({"with": ["dev"]}, "Poetry ignores poetry_app_with and poetry_app_without when poetry_app_only is set"),
     ({"extras": ["a"], "all_extras": True}, "Set poetry_app_extras or poetry_app_all_extras, not both."),
@@ -503,7 +505,8 @@ def test_unit_is_the_one_the_role_template_wrote(number, command, options):
     ({"shared_paths": ["a/./b"]}, "poetry_app_shared_paths must be relative paths"),
     ({"root": "srv/shopfront"}, "poetry_app_root must be an absolute path."),
     ({"root": "/"}, "poetry_app_root must be an absolute path."),
-], ids=["no-command-under-systemd", "two-health-checks", "url-check-without-a-service", "only-with-with",
+], ids=["no-command-under-systemd", "two-health-checks", "url-without-a-scheme", "url-without-a-host",
+        "url-check-without-a-service", "only-with-with",
         "extras-and-all-extras", "keep-no-release", "shared-path-outside", "shared-path-absolute",
         "shared-path-with-dot", "relative-root", "root-is-slash"])
 def test_input_problems(changes, message):

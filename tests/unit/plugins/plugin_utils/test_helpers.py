@@ -14,8 +14,13 @@ import json
 import os
 import pwd
 import stat
+import socketserver
+import ssl
 import subprocess
 import sys
+import threading
+import time
+import http.server
 import zipfile
 
 import pytest
@@ -322,6 +327,131 @@ def test_remove_paths_says_what_it_could_not_remove_and_what_it_did(tmp_path):
     assert found["msg"].startswith("Could not remove /proc/version: ")
 
 
+class HealthHandler(http.server.BaseHTTPRequestHandler):
+    """Answers /health 200, /sick 503, /moved with a redirect to /health/, /loop with a redirect to
+    itself and /slow after two seconds; notes the Host header it was asked with last."""
+    host = None
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        HealthHandler.host = self.headers.get("Host")
+        if self.path == "/slow":
+            time.sleep(2)
+        answers = {"/health": (200, None), "/health/": (200, None), "/sick": (503, None),
+                   "/moved": (301, "/health/"), "/loop": (302, "/loop")}
+        status, location = answers.get(self.path, (404, None))
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def address_string(self):
+        return "test"
+
+    def log_message(self, *args):
+        pass
+
+
+class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@pytest.fixture
+def http_server():
+    """A server on 127.0.0.1 (a free port); yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HealthHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def check_url(url, **args):
+    """The helper check_url with its arguments as the action fills them in."""
+    return run_helper("check_url", dict({"url": url, "unix_socket": None, "status_code": [200], "timeout": 5}, **args))
+
+
+def test_check_url_passes_on_a_status_asked_for(http_server):
+    assert check_url(http_server + "/health") == {"changed": False, "status": 200, "url": http_server + "/health"}
+    assert check_url(http_server + "/sick", status_code=[200, 503])["status"] == 503
+
+
+def test_check_url_fails_on_another_status(http_server):
+    found = check_url(http_server + "/sick")
+    assert found["failed"] and found["status"] == 503
+    assert found["msg"] == "GET %s/sick answered 503, not 200" % http_server
+    assert check_url(http_server + "/sick", status_code=[200, 204])["msg"].endswith("answered 503, not 200 or 204")
+
+
+def test_check_url_follows_redirects_but_not_forever(http_server):
+    assert check_url(http_server + "/moved") == {"changed": False, "status": 200, "url": http_server + "/health/"}
+    found = check_url(http_server + "/loop")
+    assert found["failed"] and found["msg"] == "GET %s/loop failed: more than 10 redirects" % http_server
+
+
+def test_check_url_fails_when_nothing_answers_in_time(http_server):
+    found = check_url(http_server + "/slow", timeout=1)
+    assert found["failed"] and found["msg"] == "GET %s/slow failed: timed out" % http_server
+    # A port where nothing listens: the server's, once it is closed.
+    with socketserver.TCPServer(("127.0.0.1", 0), HealthHandler) as closed:
+        port = closed.server_address[1]
+    found = check_url("http://127.0.0.1:%d/health" % port)
+    assert found["failed"] and found["msg"].startswith("GET http://127.0.0.1:%d/health failed: " % port)
+    assert "Connection refused" in found["msg"]
+
+
+def test_check_url_through_a_unix_socket_names_the_urls_host(tmp_path):
+    path = str(tmp_path / "candidate.sock")
+    server = UnixHTTPServer(path, HealthHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        found = check_url("http://127.0.0.1:8000/health", unix_socket=path)
+        assert found == {"changed": False, "status": 200, "url": "http://127.0.0.1:8000/health"}
+        assert HealthHandler.host == "127.0.0.1:8000"
+        found = check_url("http://127.0.0.1:8000/sick", unix_socket=path)
+        assert found["msg"] == "GET http://127.0.0.1:8000/sick through %s answered 503, not 200" % path
+    finally:
+        server.shutdown()
+        server.server_close()
+    found = check_url("http://127.0.0.1:8000/health", unix_socket=path)
+    assert found["failed"] and found["msg"].startswith("GET http://127.0.0.1:8000/health through %s failed: " % path)
+
+
+def test_check_url_checks_the_certificate_of_https(tmp_path, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HealthHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    path = str(tmp_path / "tls.sock")
+    through_socket = UnixHTTPServer(path, HealthHandler)
+    through_socket.socket = context.wrap_socket(through_socket.socket, server_side=True)
+    for running in (server, through_socket):
+        threading.Thread(target=running.serve_forever, daemon=True).start()
+    url = "https://127.0.0.1:%d/health" % server.server_address[1]
+    try:
+        # A certificate the host does not trust.
+        for found in (check_url(url), check_url("https://127.0.0.1/health", unix_socket=path)):
+            assert found["failed"] and "CERTIFICATE_VERIFY_FAILED" in found["msg"]
+        # Trusted (OpenSSL's SSL_CERT_FILE, as on a host that trusts it).
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        assert check_url(url) == {"changed": False, "status": 200, "url": url}
+        assert check_url("https://127.0.0.1/health", unix_socket=path)["status"] == 200
+    finally:
+        for running in (server, through_socket):
+            running.shutdown()
+            running.server_close()
+
+
+def test_check_url_refuses_what_is_not_an_http_url():
+    found = check_url("ftp://127.0.0.1/health")
+    assert found["failed"] and found["msg"] == "ftp://127.0.0.1/health is not an http:// or https:// URL"
+
+
 def make_directories(paths, **args):
     """The helper make_directories with its arguments as the action fills them in."""
     return run_helper("make_directories", dict({"paths": [str(path) for path in paths], "owner": USER,
@@ -622,5 +752,9 @@ def test_write_file_puts_right_the_mode_and_the_content(tmp_path):
 def test_write_file_fails_for_an_account_the_host_does_not_have(tmp_path):
     found = run_helper("write_file", {"path": str(tmp_path / "app.env"), "content": "A=1\n",
                                       "owner": "no-such-user-lockstep", "group": GROUP, "mode": "0600"})
-    assert found["failed"] and "no user no-such-user-lockstep" in found["msg"]
+    assert found["failed"] and found["msg"] == "Could not write %s: the host has no user no-such-user-lockstep" % (
+        tmp_path / "app.env")
     assert not (tmp_path / "app.env").exists()
+    found = run_helper("write_file", {"path": str(tmp_path / "app.env"), "content": "A=1\n",
+                                      "owner": "no-such-user-lockstep", "group": "no-such-group-lockstep", "mode": "0600"})
+    assert found["msg"].endswith(": the host has no user no-such-user-lockstep and no group no-such-group-lockstep")
