@@ -82,8 +82,8 @@ def get(url, unix_socket, timeout):
     conn = connection(url, unix_socket, timeout)
     try:
         conn.request("GET", target, headers={"User-Agent": "lockstep.poetry health check"})
+        # The status and the headers are the answer; the body is left unread (it may not end).
         response = conn.getresponse()
-        response.read()
         return response.status, response.getheader("Location")
     finally:
         conn.close()

@@ -329,11 +329,16 @@ def test_remove_paths_says_what_it_could_not_remove_and_what_it_did(tmp_path):
 
 class HealthHandler(http.server.BaseHTTPRequestHandler):
     """Answers /health 200, /sick 503, /moved with a redirect to /health/, /loop with a redirect to
-    itself and /slow after two seconds; notes the Host header it was asked with last."""
+    itself, /slow after two seconds and /stream with a body that takes half a minute (it notes
+    whether the client went before its end); notes the Host header it was asked with last."""
     host = None
+    left_the_stream = threading.Event()
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         HealthHandler.host = self.headers.get("Host")
+        if self.path == "/stream":
+            self.stream()
+            return
         if self.path == "/slow":
             time.sleep(2)
         answers = {"/health": (200, None), "/health/": (200, None), "/sick": (503, None),
@@ -344,6 +349,18 @@ class HealthHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def stream(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            for _second in range(60):
+                self.wfile.write(b"data: up\n\n")
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            HealthHandler.left_the_stream.set()
 
     def address_string(self):
         return "test"
@@ -388,6 +405,13 @@ def test_check_url_follows_redirects_but_not_forever(http_server):
     assert check_url(http_server + "/moved") == {"changed": False, "status": 200, "url": http_server + "/health/"}
     found = check_url(http_server + "/loop")
     assert found["failed"] and found["msg"] == "GET %s/loop failed: more than 10 redirects" % http_server
+
+
+def test_check_url_does_not_wait_for_the_body(http_server):
+    HealthHandler.left_the_stream.clear()
+    assert check_url(http_server + "/stream", timeout=2)["status"] == 200
+    # Had the helper read the body, it would have stayed to its end.
+    assert HealthHandler.left_the_stream.wait(30)
 
 
 def test_check_url_fails_when_nothing_answers_in_time(http_server):
