@@ -182,6 +182,12 @@ def service_problems(settings):
     return problems
 
 
+def _is_http_url(url):
+    """An http:// or https:// URL with a host (the helper check_url asks only such)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def input_problems(settings):
     """What does not fit together in the role's input, as messages for the user."""
     checks = [
@@ -189,8 +195,7 @@ def input_problems(settings):
          "poetry_app_command or poetry_app_services is required when poetry_app_service_manager is systemd."),
         (not (settings["healthcheck_url"] and settings["healthcheck_command"]),
          "Set poetry_app_healthcheck_url or poetry_app_healthcheck_command, not both."),
-        (not settings["healthcheck_url"] or (urlsplit(settings["healthcheck_url"]).scheme in ("http", "https")
-                                             and urlsplit(settings["healthcheck_url"]).hostname),
+        (not settings["healthcheck_url"] or _is_http_url(settings["healthcheck_url"]),
          "poetry_app_healthcheck_url must be an http:// or https:// URL with a host, such as "
          "http://127.0.0.1:8000/health (the host asks it of itself)."),
         (settings["service_manager"] == "systemd" or not settings["healthcheck_url"],

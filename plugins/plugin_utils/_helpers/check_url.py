@@ -28,6 +28,14 @@ REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 10
 
 
+def unix_stream(path, timeout):
+    """A stream connected to the Unix socket path."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(path)
+    return sock
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP through a Unix socket; host and port only name the Host header."""
 
@@ -36,9 +44,7 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.path = path
 
     def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
+        self.sock = unix_stream(self.path, self.timeout)
 
 
 class UnixHTTPSConnection(http.client.HTTPSConnection):
@@ -49,10 +55,7 @@ class UnixHTTPSConnection(http.client.HTTPSConnection):
         self.path = path
 
     def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.path)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(unix_stream(self.path, self.timeout), server_hostname=self.host)
 
 
 def is_http(url):
